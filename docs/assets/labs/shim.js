@@ -1,0 +1,100 @@
+/**
+ * Lab shim: finds every `[data-lab]` root on Material's `document$`, starts one module worker per
+ * window (it survives instant navigation), and moves params → worker → HTML fragments.
+ * All state and math live in Python (labs_py); this file only moves messages and DOM.
+ */
+(() => {
+  const STALL_MS = 12000; // no download progress for this long while starting = failure
+  const CALL_TIMEOUT_MS = 10000; // a live worker answers in milliseconds; silence means it died
+  const LIVE_DEBOUNCE_MS = 900; // aria-live announcements wait until the reader stops dragging
+  const rt = { worker: null, ready: null, ids: 0, pending: new Map(), labs: new Set(), progress: null };
+  window.__labs = rt; // inspection hook for tests and the benchmark
+
+  /** Absolute URL of the site root, from Material's page config. */
+  function siteBase() {
+    const cfg = JSON.parse(document.getElementById("__config").textContent);
+    return new URL(cfg.base + "/", location.href).href;
+  }
+
+  /** Tell every lab still starting how far the download is. */
+  function broadcastProgress(loaded, total) {
+    rt.progress = { loaded, total };
+    for (const lab of rt.labs) lab.showProgress(loaded, total);
+  }
+
+  /** Start the worker once; resolves when Pyodide, numpy and labs_py are ready. */
+  function ensureRuntime() {
+    if (rt.ready) return rt.ready;
+    rt.ready = new Promise((resolve, reject) => {
+      const worker = new Worker(new URL("assets/labs/worker.mjs", siteBase()), { type: "module" });
+      rt.worker = worker;
+      let stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
+      const fail = (why) => {
+        clearTimeout(stall);
+        worker.terminate();
+        if (rt.worker === worker) { rt.worker = null; rt.ready = null; }
+        reject(new Error(why));
+      };
+      worker.onmessage = ({ data }) => {
+        if (data.type === "progress") {
+          clearTimeout(stall);
+          stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
+          broadcastProgress(data.loaded, data.total);
+        } else if (data.type === "ready") {
+          clearTimeout(stall);
+          rt.startMs = data.ms;
+          resolve(worker);
+        } else if (data.type === "fatal") {
+          fail(data.message);
+        } else if (data.type === "result") {
+          const call = rt.pending.get(data.id);
+          if (call) { rt.pending.delete(data.id); clearTimeout(call.timer); call.done(data); }
+        }
+      };
+      worker.onerror = (e) => { e.preventDefault(); fail(e.message || "the lab worker failed to load"); };
+      worker.postMessage({ type: "init", base: siteBase() });
+    });
+    return rt.ready;
+  }
+
+  /** Forget a dead worker so the next call starts a fresh one. */
+  function dropWorker() {
+    if (rt.worker) rt.worker.terminate();
+    rt.worker = null;
+    rt.ready = null;
+    for (const [id, call] of rt.pending) { clearTimeout(call.timer); call.done({ id, lost: true }); }
+    rt.pending.clear();
+  }
+
+  /** Send one request; resolves with the parsed reply, restarting a dead worker once. */
+  async function call(request, retried = false) {
+    const worker = await ensureRuntime();
+    const reply = await new Promise((done) => {
+      const id = ++rt.ids;
+      const timer = setTimeout(() => { rt.pending.delete(id); done({ id, lost: true }); }, CALL_TIMEOUT_MS);
+      rt.pending.set(id, { done, timer });
+      worker.postMessage({ type: "call", id, request: JSON.stringify(request) });
+    });
+    if (reply.lost) {
+      dropWorker();
+      if (retried) throw new Error("the lab worker stopped answering");
+      return call({ ...request, restarted: true }, true);
+    }
+    if (reply.error) throw new Error(reply.error);
+    return JSON.parse(reply.out);
+  }
+
+  rt.call = call;
+  rt.terminate = () => { if (rt.worker) rt.worker.terminate(); }; // simulates a crashed worker
+
+  /** Mount every lab root on the current page. */
+  function mountAll() {
+    for (const lab of rt.labs) if (!document.body.contains(lab.root)) rt.labs.delete(lab);
+    document.querySelectorAll("[data-lab]").forEach((root) => {
+      if (!root.__lab && window.LabController) rt.labs.add((root.__lab = new window.LabController(root, rt)));
+    });
+  }
+
+  if (window.document$) window.document$.subscribe(mountAll);
+  else document.addEventListener("DOMContentLoaded", mountAll);
+})();

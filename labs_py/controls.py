@@ -1,0 +1,141 @@
+"""Lab controls: declarations, and turning untrusted raw params (URL, preset, browser) into clean ones.
+
+Why: the same declaration drives the HTML a reader operates, the clamping of bad input (always a
+notice, never an exception), and the URL that shares a lab's state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MAX_RAW_LEN = 64  # longer raw strings are rejected outright: no parsing of megabyte query strings
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A numeric range input. `integer` sliders round to whole numbers."""
+
+    name: str
+    label: str
+    lo: float
+    hi: float
+    step: float
+    default: float
+    unit: str = ""
+    help: str = ""
+    integer: bool = False
+
+    def parse(self, raw: object) -> tuple[float | int, str | None]:
+        """Clean value and an optional notice saying what was changed."""
+        value = _to_float(raw)
+        if value is None:
+            return self.default, f"{self.label}: {_show(raw)} is not a number; using {_fmt(self.default)}."
+        clamped = min(max(value, self.lo), self.hi)
+        if self.integer:
+            clamped = int(round(clamped))
+        else:
+            clamped = round(self.lo + round((clamped - self.lo) / self.step) * self.step, 10)
+            clamped = min(max(clamped, self.lo), self.hi)
+        if clamped != value:
+            if value < self.lo or value > self.hi:
+                return clamped, f"{self.label}: {_fmt(value)} is outside {_fmt(self.lo)}–{_fmt(self.hi)}; using {_fmt(clamped)}."
+            if self.integer:
+                return clamped, f"{self.label}: {_fmt(value)} rounded to {_fmt(clamped)}."
+        return clamped, None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A pick from fixed options, given as (value, label) pairs."""
+
+    name: str
+    label: str
+    options: tuple[tuple[str, str], ...]
+    default: str
+    help: str = ""
+
+    def parse(self, raw: object) -> tuple[str, str | None]:
+        """Clean value and an optional notice."""
+        values = [v for v, _ in self.options]
+        text = str(raw) if isinstance(raw, (str, int, float)) else None
+        if text in values:
+            return text, None
+        return self.default, f"{self.label}: {_show(raw)} is not one of {', '.join(values)}; using {self.default}."
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """An on/off checkbox; stored as 0/1 so it travels in a URL."""
+
+    name: str
+    label: str
+    default: int = 0
+    help: str = ""
+
+    def parse(self, raw: object) -> tuple[int, str | None]:
+        """Clean value and an optional notice."""
+        if raw in (0, 1, True, False, "0", "1", "true", "false"):
+            return int(raw in (1, True, "1", "true")), None
+        return self.default, f"{self.label}: {_show(raw)} is not on/off; using {'on' if self.default else 'off'}."
+
+
+Control = Slider | Choice | Toggle
+
+
+def defaults(controls: tuple[Control, ...]) -> dict:
+    """Every control's default value."""
+    return {c.name: c.default for c in controls}
+
+
+def clean(controls: tuple[Control, ...], raw: object) -> tuple[dict, list[str]]:
+    """Clamp/repair raw params against the declarations. Unknown keys are dropped with a notice."""
+    params = defaults(controls)
+    notices: list[str] = []
+    if not isinstance(raw, dict):
+        if raw not in (None, ""):
+            notices.append("Lab settings were not a set of name=value pairs; using defaults.")
+        return params, notices
+    by_name = {c.name: c for c in controls}
+    for key, value in raw.items():
+        control = by_name.get(key) if isinstance(key, str) else None
+        if control is None:
+            notices.append(f"Unknown setting {_show(key)} ignored.")
+            continue
+        if isinstance(value, str) and len(value) > MAX_RAW_LEN:
+            params[key], notice = control.default, f"{control.label}: value too long; using {_fmt(control.default)}."
+        else:
+            params[key], notice = control.parse(value)
+        if notice:
+            notices.append(notice)
+    return params, notices
+
+
+def non_default(controls: tuple[Control, ...], params: dict) -> dict:
+    """The params that differ from their defaults (what a shared URL must carry)."""
+    return {c.name: params[c.name] for c in controls if params[c.name] != c.default}
+
+
+def _to_float(raw: object) -> float | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        value = float(raw)
+    elif isinstance(raw, str) and len(raw) <= MAX_RAW_LEN:
+        try:
+            value = float(raw.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _show(raw: object) -> str:
+    """A short, printable rendering of untrusted input (escaping happens where it becomes HTML)."""
+    text = repr(raw)
+    return text if len(text) <= 24 else text[:21] + "…"

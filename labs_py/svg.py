@@ -1,0 +1,243 @@
+"""Dependency-free SVG charts (line, horizontal bar, histogram, heatmap) sized for the course pages.
+
+Why: charts are computed in Python so the build-time snapshot and the live lab draw identical
+pictures; colours come from CSS classes so light and dark palettes both read well.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from labs_py.html import esc
+
+W, H = 560, 250  # viewBox; text at 13px stays legible when scaled to a phone's width
+PAD_L, PAD_R, PAD_T, PAD_B = 58, 16, 30, 40
+
+
+@dataclass
+class Series:
+    """A named polyline; `cls` picks its colour class (c0…c3)."""
+
+    name: str
+    x: np.ndarray
+    y: np.ndarray
+    cls: str = "c0"
+    dashed: bool = False
+
+
+@dataclass
+class Marks:
+    """Reference lines and points drawn over a line chart."""
+
+    hlines: list[tuple[float, str, str]] = field(default_factory=list)  # (y, label, cls)
+    vlines: list[tuple[float, str, str]] = field(default_factory=list)  # (x, label, cls)
+    points: list[tuple[float, float, str, str]] = field(default_factory=list)  # (x, y, label, cls)
+
+
+def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+    """About n round tick values covering [lo, hi]."""
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        return [lo]
+    raw = (hi - lo) / max(n, 1)
+    mag = 10 ** math.floor(math.log10(raw))
+    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    first = math.ceil(lo / step - 1e-9) * step
+    return [round(first + i * step, 12) for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def tick_label(v: float) -> str:
+    """Compact tick text: 0.001 → 1e-3 style only when needed."""
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e4 or abs(v) < 1e-2:
+        return f"{v:.0e}".replace("e-0", "e-").replace("e+0", "e")
+    return f"{v:g}"
+
+
+def _open(title: str, width: int = W, height: int = H) -> str:
+    return (
+        f'<svg class="lab-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{esc(title)}">'
+        f'<title>{esc(title)}</title><text class="lab-chart__title" x="{PAD_L}" y="18">{esc(title)}</text>'
+    )
+
+
+def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, log_y: bool = False,
+               x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None,
+               marks: Marks | None = None) -> str:
+    """A line chart with axes, ticks, legend, optional log-y axis and reference marks."""
+    marks = marks or Marks()
+    xs = [s.x for s in series if len(s.x)] + [np.array([v for v, _, _ in marks.vlines] or [0.0])]
+    ys = [s.y for s in series if len(s.y)] + [np.array([v for v, _, _ in marks.hlines] or [np.nan])]
+    ys += [np.array([p[1] for p in marks.points] or [np.nan])]
+    x_lo, x_hi = x_range or (float(min(np.min(x) for x in xs)), float(max(np.max(x) for x in xs)))
+    allv = np.concatenate([np.asarray(y, float).ravel() for y in ys])
+    allv = allv[np.isfinite(allv) & ((allv > 0) if log_y else True)]
+    if y_range:
+        y_lo, y_hi = y_range
+    elif allv.size:
+        y_lo, y_hi = float(allv.min()), float(allv.max())
+    else:
+        y_lo, y_hi = (1.0, 10.0) if log_y else (0.0, 1.0)
+    if log_y:
+        y_lo, y_hi = math.log10(max(y_lo, 1e-300)), math.log10(max(y_hi, 1e-300))
+        y_lo, y_hi = math.floor(y_lo), max(math.ceil(y_hi), math.floor(y_lo) + 1)
+    else:
+        if not y_range:
+            y_lo = min(y_lo, 0.0) if y_lo >= 0 and y_lo < 0.25 * y_hi else y_lo
+            span = (y_hi - y_lo) or max(abs(y_hi), 1.0)
+            y_hi += 0.06 * span
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1
+    if y_hi <= y_lo:
+        y_hi = y_lo + 1
+    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+
+    def sx(x):
+        return PAD_L + (np.asarray(x, float) - x_lo) / (x_hi - x_lo) * pw
+
+    def sy(y):
+        y = np.asarray(y, float)
+        if log_y:
+            y = np.log10(np.maximum(y, 1e-300))
+        return PAD_T + ph - (np.clip(y, y_lo, y_hi) - y_lo) / (y_hi - y_lo) * ph
+
+    out = [_open(title)]
+    yticks = list(range(int(y_lo), int(y_hi) + 1)) if log_y else nice_ticks(y_lo, y_hi)
+    for t in yticks:
+        y = float(sy(10.0**t if log_y else t))
+        label = f"1e{t}" if log_y else tick_label(t)
+        out.append(f'<line class="lab-grid" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                   f'<text class="lab-tick" x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+    for t in nice_ticks(x_lo, x_hi, 6):
+        x = float(sx(t))
+        out.append(f'<text class="lab-tick" x="{x:.1f}" y="{H - PAD_B + 16}" text-anchor="middle">{tick_label(t)}</text>')
+    out.append(f'<line class="lab-axis" x1="{PAD_L}" x2="{W - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}"/>'
+               f'<line class="lab-axis" x1="{PAD_L}" x2="{PAD_L}" y1="{PAD_T}" y2="{PAD_T + ph}"/>'
+               f'<text class="lab-axis-label" x="{PAD_L + pw / 2:.0f}" y="{H - 6}" text-anchor="middle">{esc(x_label)}</text>'
+               f'<text class="lab-axis-label" transform="rotate(-90)" x="{-(PAD_T + ph / 2):.0f}" y="14" '
+               f'text-anchor="middle">{esc(y_label)}</text>')
+    for y, label, cls in marks.hlines:
+        yy = float(sy(y))
+        out.append(f'<line class="lab-ref {cls}" x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
+                   f'<text class="lab-ref-label {cls}" x="{W - PAD_R - 4}" y="{yy - 5:.1f}" text-anchor="end">{esc(label)}</text>')
+    for x, label, cls in marks.vlines:
+        xx = float(sx(x))
+        out.append(f'<line class="lab-ref {cls}" x1="{xx:.1f}" x2="{xx:.1f}" y1="{PAD_T}" y2="{PAD_T + ph}"/>'
+                   f'<text class="lab-ref-label {cls}" x="{xx + 4:.1f}" y="{PAD_T + 12}">{esc(label)}</text>')
+    for s in series:
+        if not len(s.x):
+            continue
+        px, py = sx(s.x), sy(s.y)
+        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py) if math.isfinite(b))
+        dash = ' stroke-dasharray="5 4"' if s.dashed else ""
+        out.append(f'<polyline class="lab-line {s.cls}" points="{pts}"{dash}/>')
+    for x, y, label, cls in marks.points:
+        xx, yy = float(sx(x)), float(sy(y))
+        out.append(f'<circle class="lab-point {cls}" cx="{xx:.1f}" cy="{yy:.1f}" r="5"/>')
+        if label:
+            anchor = "end" if xx > W * 0.7 else "start"
+            dx = -8 if anchor == "end" else 8
+            out.append(f'<text class="lab-point-label" x="{xx + dx:.1f}" y="{yy - 8:.1f}" text-anchor="{anchor}">{esc(label)}</text>')
+    legend_x = W - PAD_R
+    for s in reversed(series):
+        legend_x -= 12 + 7.2 * len(s.name) + 18
+        dash = ' stroke-dasharray="5 4"' if s.dashed else ""
+        out.append(f'<line class="lab-line {s.cls}" x1="{legend_x:.0f}" x2="{legend_x + 14:.0f}" y1="14" y2="14"{dash}/>'
+                   f'<text class="lab-legend" x="{legend_x + 18:.0f}" y="18">{esc(s.name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def hbar_chart(labels: list[str], groups: list[tuple[str, np.ndarray, str]], title: str, x_label: str, *,
+               x_range: tuple[float, float] | None = None, value_fmt: str = "{:.2f}") -> str:
+    """Horizontal bars, one row per label and one bar per group; handles negative values."""
+    n, g = len(labels), len(groups)
+    row_h = 10 + 12 * g
+    height = PAD_T + n * row_h + 34
+    label_w = 150
+    vals = np.concatenate([np.asarray(v, float) for _, v, _ in groups]) if groups else np.zeros(1)
+    lo, hi = x_range or (min(0.0, float(vals.min())), max(0.0, float(vals.max())))
+    if hi <= lo:
+        hi = lo + 1
+    pw = W - label_w - PAD_R - 50
+
+    def sx(v):
+        return label_w + (min(max(v, lo), hi) - lo) / (hi - lo) * pw
+
+    out = [_open(title, W, height)]
+    zero = sx(0.0)
+    for t in nice_ticks(lo, hi, 5):
+        x = sx(t)
+        out.append(f'<line class="lab-grid" x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{height - 30}"/>'
+                   f'<text class="lab-tick" x="{x:.1f}" y="{height - 16}" text-anchor="middle">{tick_label(t)}</text>')
+    for i, label in enumerate(labels):
+        y0 = PAD_T + i * row_h + 5
+        out.append(f'<text class="lab-bar-label" x="{label_w - 8}" y="{y0 + 6 * g + 4:.1f}" text-anchor="end">{esc(label)}</text>')
+        for j, (_, values, cls) in enumerate(groups):
+            v = float(values[i])
+            x1, x2 = sorted((zero, sx(v)))
+            y = y0 + j * 12
+            out.append(f'<rect class="lab-bar {cls}" x="{x1:.1f}" y="{y:.1f}" width="{max(x2 - x1, 0.5):.1f}" height="10"/>')
+            out.append(f'<text class="lab-bar-value" x="{max(x2, zero) + 4:.1f}" y="{y + 9:.1f}">{esc(value_fmt.format(v))}</text>')
+    out.append(f'<line class="lab-axis" x1="{zero:.1f}" x2="{zero:.1f}" y1="{PAD_T}" y2="{height - 30}"/>'
+               f'<text class="lab-axis-label" x="{label_w + pw / 2:.0f}" y="{height - 2}" text-anchor="middle">{esc(x_label)}</text>')
+    legend_x = W - PAD_R
+    for name, _, cls in reversed(groups):
+        legend_x -= 12 + 7.2 * len(name) + 18
+        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="8" width="12" height="10"/>'
+                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="18">{esc(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def histogram(edges: np.ndarray, counts: np.ndarray, title: str, x_label: str, *,
+              levels: np.ndarray | None = None, log_y: bool = True) -> str:
+    """Bars of `counts` over `edges`; optional vertical ticks at quantization `levels`."""
+    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    lo, hi = float(edges[0]), float(edges[-1])
+    c = np.asarray(counts, float)
+    top = np.log10(c.max() + 1) if log_y else c.max()
+    hts = (np.log10(c + 1) if log_y else c) / (top or 1) * ph
+    xs = PAD_L + (np.asarray(edges, float) - lo) / (hi - lo) * pw
+    out = [_open(title)]
+    d = "".join(f"M{xs[i]:.1f} {PAD_T + ph:.1f}V{PAD_T + ph - hts[i]:.1f}H{xs[i + 1]:.1f}V{PAD_T + ph:.1f}Z"
+                for i in range(len(c)) if c[i] > 0)
+    out.append(f'<path class="lab-hist" d="{d}"/>')
+    if levels is not None:
+        shown = np.asarray(levels, float)
+        shown = shown[(shown >= lo) & (shown <= hi)]
+        for lv in shown[:300]:
+            x = PAD_L + (lv - lo) / (hi - lo) * pw
+            out.append(f'<line class="lab-level" x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{PAD_T + ph}"/>')
+    for t in nice_ticks(lo, hi, 6):
+        x = PAD_L + (t - lo) / (hi - lo) * pw
+        out.append(f'<text class="lab-tick" x="{x:.1f}" y="{H - PAD_B + 16}" text-anchor="middle">{tick_label(t)}</text>')
+    out.append(f'<line class="lab-axis" x1="{PAD_L}" x2="{W - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}"/>'
+               f'<text class="lab-axis-label" x="{PAD_L + pw / 2:.0f}" y="{H - 6}" text-anchor="middle">{esc(x_label)}</text>'
+               f'<text class="lab-axis-label" transform="rotate(-90)" x="{-(PAD_T + ph / 2):.0f}" y="14" '
+               f'text-anchor="middle">{"count (log scale)" if log_y else "count"}</text></svg>')
+    return "".join(out)
+
+
+def heatmap(M: np.ndarray, title: str, vmax: float, size: int = 180) -> str:
+    """A diverging heatmap drawn as one path per colour bucket (cheap to swap into the DOM)."""
+    rows, cols = M.shape
+    cell = size / max(rows, cols)
+    levels = 6
+    q = np.clip(np.round(np.abs(M) / (vmax or 1.0) * levels), 0, levels).astype(int)
+    out = [f'<svg class="lab-heatmap" viewBox="0 0 {cols * cell:.0f} {rows * cell + 18:.0f}" role="img" '
+           f'aria-label="{esc(title)}"><title>{esc(title)}</title>'
+           f'<text class="lab-chart__title" x="0" y="12">{esc(title)}</text>'
+           f'<rect class="lab-heatmap__bg" x="0" y="18" width="{cols * cell:.1f}" height="{rows * cell:.1f}"/>']
+    for sign, cls in ((1, "pos"), (-1, "neg")):
+        for lv in range(1, levels + 1):
+            ii, jj = np.nonzero((q == lv) & (np.sign(M) == sign))
+            if ii.size == 0:
+                continue
+            d = "".join(f"M{j * cell:.2f} {18 + i * cell:.2f}h{cell:.2f}v{cell:.2f}h-{cell:.2f}z" for i, j in zip(ii, jj))
+            out.append(f'<path class="lab-heat {cls}" fill-opacity="{lv / levels:.2f}" d="{d}"/>')
+    out.append("</svg>")
+    return "".join(out)
