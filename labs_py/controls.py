@@ -33,7 +33,7 @@ class Slider:
             return self.default, f"{self.label}: {_show(raw)} is not a number; using {_fmt(self.default)}."
         clamped = min(max(value, self.lo), self.hi)
         if self.integer:
-            clamped = int(round(clamped))
+            clamped = round(clamped)
         else:
             clamped = round(self.lo + round((clamped - self.lo) / self.step) * self.step, 10)
             clamped = min(max(clamped, self.lo), self.hi)
@@ -131,8 +131,8 @@ def _to_float(raw: object) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _fmt(x: float) -> str:
-    return f"{x:g}"
+def _fmt(x: float | str) -> str:
+    return f"{x:g}" if isinstance(x, (int, float)) else str(x)
 
 
 def _show(raw: object) -> str:

@@ -27,4 +27,4 @@ def nbytes(n: float) -> str:
 
 def count(n: float) -> str:
     """An integer count with thousands separators."""
-    return f"{int(round(n)):,}"
+    return f"{round(n):,}"

@@ -1,6 +1,6 @@
 """Quantization Lab: slide bits from 16 to 2 and watch RMSE rise while memory falls.
 
-The weights are a fixed, seeded 1024×1024 "layer": N(0, 0.02²) entries, like a transformer
+The weights are a fixed, seeded 512×512 "layer": N(0, 0.02²) entries, like a transformer
 projection at initialisation scale, with 0.1 % of entries replaced by outliers of 6–12 σ, the
 heavy tail that makes per-tensor absmax waste most of its levels.
 """
@@ -20,7 +20,7 @@ from labs_py.svg import Marks, Series, histogram, line_chart
 
 NAME = "quantization"
 TITLE = "Quantization Lab"
-N_ROWS = N_COLS = 1024
+N_ROWS = N_COLS = 512
 SIGMA = 0.02  # typical init std of transformer projections
 OUTLIER_FRACTION = 0.001
 MODEL_PARAMS = 7e9  # "a 7B model": memory of its weights at the chosen format
@@ -40,7 +40,7 @@ ACTIONS: tuple[tuple[str, str], ...] = ()
 
 @lru_cache(maxsize=1)
 def weights() -> np.ndarray:
-    """The demo layer (float32, 1024×1024), identical on every run and platform."""
+    """The demo layer (float32, 512×512), identical on every run and platform."""
     rng = np.random.default_rng(20230523)
     W = rng.standard_normal((N_ROWS, N_COLS)) * SIGMA
     n_out = int(OUTLIER_FRACTION * W.size)
@@ -49,14 +49,20 @@ def weights() -> np.ndarray:
     return W.astype(np.float32)
 
 
+@lru_cache(maxsize=1)
+def weights_sq() -> float:
+    """‖W‖_F² in float64 (the denominator of the relative error)."""
+    W64 = weights().astype(np.float64).ravel()
+    return float(W64 @ W64)
+
+
 @lru_cache(maxsize=256)
 def errors(bits: int, method: str, block: int, dq: bool) -> tuple[float, float]:
-    """(RMSE, relative Frobenius error) of the round trip on the demo layer."""
+    """(RMSE, relative Frobenius error) of the round trip on the demo layer, summed in float64."""
     W = weights()
-    E = quant.roundtrip(W, bits, method, block, dq) - W
-    sq = float(np.dot(E.ravel().astype(np.float64), E.ravel().astype(np.float64)))
-    rmse = (sq / W.size) ** 0.5
-    return rmse, (sq / float(np.dot(W.ravel().astype(np.float64), W.ravel().astype(np.float64)))) ** 0.5
+    E = (quant.roundtrip(W, bits, method, block, dq) - W).astype(np.float64).ravel()
+    sq = float(E @ E)
+    return (sq / W.size) ** 0.5, (sq / weights_sq()) ** 0.5
 
 
 @lru_cache(maxsize=1)
@@ -66,6 +72,13 @@ def weight_histogram() -> tuple[np.ndarray, np.ndarray]:
     m = float(np.abs(W).max())
     counts, edges = np.histogram(W, bins=120, range=(-m, m))
     return edges, counts
+
+
+@lru_cache(maxsize=8)
+def typical_block_scale(block: int) -> float:
+    """Median (upper) per-block absmax of the demo layer: the scale whose levels the histogram shows."""
+    scales = np.sort(quant.block_absmax(weights(), block).ravel())
+    return float(scales[scales.size // 2])
 
 
 def effective(params: dict) -> tuple[int, str, int, bool, list[str]]:
@@ -93,7 +106,7 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
         metric("rmse", rmse, sig(rmse), "RMSE", f"σ of weights = {SIGMA}"),
         metric("rel_error", rel, f"{100 * rel:.2f} %", "Relative error", "‖W − Ŵ‖ / ‖W‖"),
         metric("bits_per_param", bpp_model, f"{bpp_model:.3f}", "Bits per parameter", "incl. scales"),
-        metric("memory_demo", mem_demo, nbytes(mem_demo), "This 1024×1024 layer", "fp16: 2.10 MB"),
+        metric("memory_demo", mem_demo, nbytes(mem_demo), "This 512×512 layer", "fp16: 524.29 kB"),
         metric("memory_7b", mem_model, nbytes(mem_model), "A 7B model's weights", "fp16: 14.00 GB"),
         metric("compression", 16 / bpp_model, f"{16 / bpp_model:.2f}×", "Smaller than fp16", ""),
     ]
@@ -103,8 +116,7 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     elif method == "absmax":
         lv, lv_note = quant.levels(bits, method, float(np.abs(W).max())), "levels of the single tensor scale"
     else:
-        scales = quant.block_absmax(W, block).ravel()
-        typical = float(np.median(scales))
+        typical = typical_block_scale(block)
         lv, lv_note = quant.levels(bits, method, typical), f"levels of a typical block (median absmax {typical:.4f})"
     if lv is not None and lv.size > 300:
         lv, lv_note = None, f"{lv.size} levels: too dense to draw."
@@ -118,7 +130,7 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     curve = line_chart([Series(label + (" + DQ" if dq else ""), xs, ys, "c0")], "RMSE versus bits",
                        "bits per weight (16 = fp16)", "RMSE (log scale)", log_y=True, x_range=(2, 16), marks=marks)
     notes_html = "".join(f'<p class="lab-note">{esc(n)}</p>' for n in notes)
-    html = (notes_html + metrics_grid(tiles) + figure(hist, f"Bars: counts of all 1,048,576 weights (log scale). Ticks: {lv_note}.")
+    html = (notes_html + metrics_grid(tiles) + figure(hist, f"Bars: counts of all 262,144 weights (log scale). Ticks: {lv_note}.")
             + figure(curve, "Each point is a full quantize → dequantize round trip of the demo layer."))
     name = "NF4" if method == "nf4" else ("fp16" if bits == 16 else f"{bits}-bit {label}")
     summary = f"{name}: RMSE {sig(rmse)}, {bpp_model:.3f} bits per parameter, 7B model {nbytes(mem_model)}."

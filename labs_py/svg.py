@@ -131,7 +131,7 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
         if not len(s.x):
             continue
         px, py = sx(s.x), sy(s.y)
-        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py) if math.isfinite(b))
+        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=False) if math.isfinite(b))
         dash = ' stroke-dasharray="5 4"' if s.dashed else ""
         out.append(f'<polyline class="lab-line {s.cls}" points="{pts}"{dash}/>')
     for x, y, label, cls in marks.points:
@@ -223,7 +223,10 @@ def histogram(edges: np.ndarray, counts: np.ndarray, title: str, x_label: str, *
 
 
 def heatmap(M: np.ndarray, title: str, vmax: float, size: int = 180) -> str:
-    """A diverging heatmap drawn as one path per colour bucket (cheap to swap into the DOM)."""
+    """A diverging heatmap drawn as one path per colour bucket (cheap to swap into the DOM).
+
+    Horizontal runs of equal cells become one rectangle each, so smooth matrices stay small.
+    """
     rows, cols = M.shape
     cell = size / max(rows, cols)
     levels = 6
@@ -234,10 +237,14 @@ def heatmap(M: np.ndarray, title: str, vmax: float, size: int = 180) -> str:
            f'<rect class="lab-heatmap__bg" x="0" y="18" width="{cols * cell:.1f}" height="{rows * cell:.1f}"/>']
     for sign, cls in ((1, "pos"), (-1, "neg")):
         for lv in range(1, levels + 1):
-            ii, jj = np.nonzero((q == lv) & (np.sign(M) == sign))
-            if ii.size == 0:
+            mask = (q == lv) & (np.sign(M) == sign)
+            if not mask.any():
                 continue
-            d = "".join(f"M{j * cell:.2f} {18 + i * cell:.2f}h{cell:.2f}v{cell:.2f}h-{cell:.2f}z" for i, j in zip(ii, jj))
+            edges = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)  # +1 where a run starts, −1 after it ends
+            ii, j0 = np.nonzero(edges == 1)
+            _, j1 = np.nonzero(edges == -1)
+            d = "".join(f"M{a * cell:.2f} {18 + i * cell:.2f}h{(b - a) * cell:.2f}v{cell:.2f}h-{(b - a) * cell:.2f}z"
+                        for i, a, b in zip(ii.tolist(), j0.tolist(), j1.tolist()))
             out.append(f'<path class="lab-heat {cls}" fill-opacity="{lv / levels:.2f}" d="{d}"/>')
     out.append("</svg>")
     return "".join(out)

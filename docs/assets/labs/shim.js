@@ -95,6 +95,8 @@
     });
   }
 
+  // Start downloading at once when the first page already holds a lab, before Material's page events.
+  if (document.querySelector("[data-lab]")) ensureRuntime().catch(() => {});
   if (window.document$) window.document$.subscribe(mountAll);
   else document.addEventListener("DOMContentLoaded", mountAll);
 })();

@@ -60,7 +60,7 @@ function prefetchAll(cfg, base) {
     }));
   }
   self.fetch = (input, init) => {
-    const url = new URL(typeof input === "string" ? input : input.url, self.location.href).href;
+    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
     const early = started.get(url);
     if (early) { started.delete(url); return early; }
     return realFetch(input, init);
@@ -82,7 +82,7 @@ async function boot(base) {
   const { loadPyodide } = await import(index + "pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: index, packages: ["numpy"], fullStdLib: false });
   onBytes(importedSize); // the two scripts Pyodide imports as modules, not through fetch
-  await pyodide.loadPackage(new URL(cfg.labs_wheel, base).href, { checkIntegrity: false });
+  await pyodide.loadPackage(new URL(cfg.labs_wheel, base).href, { checkIntegrity: false, messageCallback: () => {} });
   handle = pyodide.pyimport("labs_py.runtime").handle;
   return Math.round(performance.now() - t0);
 }

@@ -1,0 +1,111 @@
+"""Shared fixtures: one strict build of the site per session, served on 127.0.0.1, and Chromium.
+
+The site is built with SITE_URL pointing at the test server's own port, as in production, so
+Material's instant navigation behaves exactly as readers see it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import serve_site  # noqa: E402
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def chromium_path() -> str:
+    """An installed Chromium: $CHROMIUM, then Debian's, then whatever is on PATH."""
+    for candidate in (os.environ.get("CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium"),
+                      shutil.which("chromium-browser"), shutil.which("google-chrome")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    pytest.fail("no Chromium found: install Debian's `chromium` package or set $CHROMIUM")
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """(site_dir, base_url): a strict build served on a free local port."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "SITE_URL": base, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    server = serve_site.start(out, port)
+    yield out, base
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """Console errors, page errors, failed requests and requests that leave 127.0.0.1."""
+
+    def __init__(self, page):
+        self.errors: list[str] = []
+        self.foreign: list[str] = []
+        self.failed: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        page.on("pageerror", lambda e: self.errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url} {r.failure}"))
+        page.on("request", lambda r: (not r.url.startswith(("http://127.0.0.1", "data:", "blob:")))
+                and self.foreign.append(r.url))
+
+    def assert_clean(self):
+        assert self.errors == [], f"console errors: {self.errors}"
+        assert self.foreign == [], f"requests left 127.0.0.1: {self.foreign}"
+        assert self.failed == [], f"failed requests: {self.failed}"
+
+
+@pytest.fixture
+def context(browser):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):
+    """A page plus its watcher at `page.watch`."""
+    pg = context.new_page()
+    pg.watch = PageWatch(pg)
+    return pg
+
+
+def wait_live(page, lab: str, timeout_ms: int = 90_000) -> None:
+    """Wait until the lab is live (fails fast with the status text if it errors)."""
+    page.wait_for_selector(f'[data-lab="{lab}"][data-state="live"], [data-lab="{lab}"][data-state="error"]',
+                           timeout=timeout_ms)
+    state = page.get_attribute(f'[data-lab="{lab}"]', "data-state")
+    assert state == "live", page.text_content(f'[data-lab="{lab}"] [data-lab-status]')
+
+
+def metric(page, name: str) -> float:
+    """The raw value of a metric (its `data-value`)."""
+    return float(page.get_attribute(f'[data-metric="{name}"]', "data-value"))

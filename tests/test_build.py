@@ -1,0 +1,44 @@
+"""The strict build: every lab page carries its snapshot; nothing loads from another host."""
+
+import re
+from pathlib import Path
+
+from labs_py.lab import LABS
+
+RESOURCE = re.compile(r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["']([^"']+)|<link\b[^>]*\bhref=["']([^"']+)""", re.I)
+CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)""")
+
+
+def test_every_lab_page_has_its_snapshot(site):
+    out, _ = site
+    for lab in LABS:
+        html = (out / "labs" / lab / "index.html").read_text()
+        assert f'data-lab="{lab}"' in html and 'data-state="static"' in html
+        assert "data-metric=" in html and "<svg" in html
+        assert "interactive with JavaScript" in html
+
+
+def external(url: str) -> bool:
+    return bool(re.match(r"^(https?:)?//", url)) and not url.startswith(("http://127.0.0.1", "//127.0.0.1"))
+
+
+def test_site_loads_nothing_from_other_hosts(site):
+    out, _ = site
+    offenders = []
+    for path in Path(out).rglob("*"):
+        if path.suffix == ".html":
+            for m in RESOURCE.finditer(path.read_text()):
+                url = m.group(1) or m.group(2)
+                if external(url):
+                    offenders.append(f"{path.relative_to(out)}: {url}")
+        elif path.suffix == ".css":
+            offenders += [f"{path.relative_to(out)}: {u}" for u in CSS_URL.findall(path.read_text()) if external(u)]
+    assert offenders == []
+
+
+def test_runtime_is_self_hosted_under_a_versioned_path(site):
+    out, _ = site
+    for name in ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json",
+                 "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"):
+        assert (out / "pyodide" / "0.27.7" / name).is_file()
+    assert list((out / "assets" / "labs" / "wheels").glob("*/labs_py-*-py3-none-any.whl"))
