@@ -55,6 +55,8 @@ INTERACTIONS = [
     ("rlhf: pick A", "rlhf", "action:a", None, 50),
     ("distillation: T slider", "distillation", "control:T", ["1", "2", "3", "4", "6", "8"], 16),
 ]
+# name: (download Mbit/s, round-trip ms); "localhost" is unthrottled
+NETWORKS = {"broadband": (20, 40)}
 PLAY = [("lora: training", "lora"), ("distillation: training", "distillation")]
 
 LATENCY_JS = """async ([lab, what, values, n]) => {
@@ -128,26 +130,37 @@ class Bench:
         self.pw = sync_playwright().start()
         self.browser = self.pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
 
+    def context(self, network: str):
+        """A fresh browser context (cold cache), optionally with a throttled network."""
+        ctx = self.browser.new_context()
+        page = ctx.new_page()
+        if network != "localhost":
+            down_mbps, rtt_ms = NETWORKS[network]
+            cdp = ctx.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": rtt_ms,
+                                                           "downloadThroughput": down_mbps * 1e6 / 8,
+                                                           "uploadThroughput": down_mbps * 1e6 / 8})
+        return ctx, page
+
     def _naive_once(self, page) -> float:
         page.goto(self.base + "naive.html")
         page.wait_for_function("window.naiveMs !== undefined", timeout=120_000)
         return page.evaluate("window.naiveMs")
 
-    def naive(self) -> dict:
+    def naive(self, network: str = "localhost") -> dict:
         colds, warms = [], []
         for _ in range(self.runs):
-            ctx = self.browser.new_context()
-            page = ctx.new_page()
+            ctx, page = self.context(network)
             colds.append(self._naive_once(page))
             warms.append(self._naive_once(page))
             ctx.close()
         return {"cold_ms": statistics.median(colds), "warm_ms": statistics.median(warms)}
 
-    def ours(self) -> dict:
+    def ours(self, network: str = "localhost") -> dict:
         colds, warms, fcps, nbytes = [], [], [], []
         for _ in range(self.runs):
-            ctx = self.browser.new_context()
-            page = ctx.new_page()
+            ctx, page = self.context(network)
             self.sent = 0
             page.goto(self.base + "labs/quantization/", wait_until="commit")
             colds.append(page.evaluate(LIVE_JS, "quantization"))
@@ -166,9 +179,11 @@ class Bench:
                   if f'data-lab="{lab}"' in (self.out / "labs" / lab / "index.html").read_text()]
         if not others:
             return None
-        link = page.locator(f'nav.md-nav a[href$="{others[0]}/"]').first
-        link.evaluate("a => a.addEventListener('click', () => { window.__navT0 = performance.now(); }, { once: true })")
-        link.click()
+        page.evaluate("""lab => {
+          const a = [...document.querySelectorAll("nav.md-nav a")].find(a => a.href.endsWith(`/labs/${lab}/`));
+          window.__navT0 = performance.now();
+          a.click();
+        }""", others[0])
         page.wait_for_selector(f'[data-lab="{others[0]}"][data-state="live"]', timeout=20_000)
         return page.evaluate("() => performance.now() - window.__navT0")
 
@@ -204,6 +219,7 @@ def main() -> None:
     b = Bench(args.runs)
     try:
         naive, ours, inter = b.naive(), b.ours(), b.interactions()
+        slow = {net: (b.naive(net), b.ours(net)) for net in NETWORKS}
     finally:
         b.close()
     ratio = ours["cold_live_ms"] / naive["cold_ms"]
@@ -216,6 +232,11 @@ def main() -> None:
     print(f"{'(b) cold ratio ours / naive':44} {ratio:>12.2f} {'≤ 0.85':>12}")
     if ours["instant_nav_live_ms"] is not None:
         print(f"{'(c) second lab live after instant nav':44} {ours['instant_nav_live_ms']:>10.0f}ms {'≤ 100ms':>12}")
+    for net, (n, o) in slow.items():
+        mbps, rtt = NETWORKS[net]
+        print(f"{f'(a) naive, cold, {net} {mbps} Mbit/s {rtt} ms':44} {n['cold_ms']:>10.0f}ms")
+        print(f"{f'(b) ours live, cold, {net}':44} {o['cold_live_ms']:>10.0f}ms")
+        print(f"{f'(b) cold ratio ours / naive, {net}':44} {o['cold_live_ms'] / n['cold_ms']:>12.2f} {'≤ 0.85':>12}")
     print(f"{'(e) bytes transferred, cold':44} {ours['cold_bytes'] / 1e6:>10.1f}MB")
     for row in inter:
         if "p95_ms" in row:
@@ -224,7 +245,9 @@ def main() -> None:
         else:
             print(f"{'    ' + row['name'] + ' steps drawn/s':44} {row['perSecond']:>12.1f} {'≥ 30':>12}"
                   f"  (longest frame {row['longestFrameMs']:.0f}ms)")
-    result = {"naive": naive, "ours": ours, "cold_ratio": ratio, "interactions": inter}
+    result = {"naive": naive, "ours": ours, "cold_ratio": ratio, "interactions": inter,
+              "networks": {net: {"naive": n, "ours": o, "cold_ratio": o["cold_live_ms"] / n["cold_ms"]}
+                           for net, (n, o) in slow.items()}}
     (ROOT / "bench-results").mkdir(exist_ok=True)
     (ROOT / "bench-results" / "latest.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result))

@@ -88,8 +88,10 @@ def on_page_content(html: str, page, config, files):
     uri = page.file.src_uri
     if uri.startswith(("articles/", "field-reports/")):
         _stats["words"][uri] = count_words(html)
-    if uri.startswith("labs/") and "data-lab=" in html:
-        _stats["labs"].add(uri)
+    if "data-lab=" in html:
+        page.meta["has_lab"] = True  # overrides/main.html then starts the worker from <head>
+        if uri.startswith("labs/"):
+            _stats["labs"].add(uri)
     if uri == "further-reading.md":
         _stats["books"] = len(re.findall(r"<article\b[^>]*\bdata-book\b", html))
     return html

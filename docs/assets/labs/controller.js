@@ -72,12 +72,20 @@
         `Loading the Python runtime: ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB…`;
     }
 
-    /** Boot (or reuse) the runtime and render with the page's params and any stored reader data. */
+    /**
+     * Boot (or reuse) the runtime, then render with the page's params and any stored reader data.
+     * When neither exists, the snapshot already is Python's output for these params, so the lab is
+     * live as soon as the runtime is; the first render then runs behind it and changes nothing visible.
+     */
     async start() {
       this.setState("loading", "Loading the Python runtime…");
       if (this.rt.progress) this.showProgress(this.rt.progress.loaded, this.rt.progress.total);
       const stored = localStorage.getItem(STORE_PREFIX + this.name);
       try {
+        await this.rt.ensureRuntime();
+        if (stored === null && Object.keys(this.extra).length === 0) {
+          this.setState("live", "Live: computed in your browser by the same Python code.");
+        }
         await this.send("init", { stored });
       } catch (err) {
         this.fail(err);

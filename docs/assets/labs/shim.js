@@ -22,11 +22,13 @@
     for (const lab of rt.labs) lab.showProgress(loaded, total);
   }
 
-  /** Start the worker once; resolves when Pyodide, numpy and labs_py are ready. */
+  /** Start the worker once (or adopt the one early.js started); resolves when Python is ready. */
   function ensureRuntime() {
     if (rt.ready) return rt.ready;
     rt.ready = new Promise((resolve, reject) => {
-      const worker = new Worker(new URL("assets/labs/worker.mjs", siteBase()), { type: "module" });
+      const early = window.__labsEarly;
+      window.__labsEarly = null;
+      const worker = early ? early.worker : new Worker(new URL("assets/labs/worker.mjs", siteBase()), { type: "module" });
       rt.worker = worker;
       let stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
       const fail = (why) => {
@@ -35,7 +37,7 @@
         if (rt.worker === worker) { rt.worker = null; rt.ready = null; }
         reject(new Error(why));
       };
-      worker.onmessage = ({ data }) => {
+      const receive = (data) => {
         if (data.type === "progress") {
           clearTimeout(stall);
           stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
@@ -51,8 +53,10 @@
           if (call) { rt.pending.delete(data.id); clearTimeout(call.timer); call.done(data); }
         }
       };
+      worker.onmessage = ({ data }) => receive(data);
       worker.onerror = (e) => { e.preventDefault(); fail(e.message || "the lab worker failed to load"); };
-      worker.postMessage({ type: "init", base: siteBase() });
+      if (early) early.inbox.splice(0).forEach(receive);
+      else worker.postMessage({ type: "init", base: siteBase() });
     });
     return rt.ready;
   }
@@ -85,6 +89,7 @@
   }
 
   rt.call = call;
+  rt.ensureRuntime = ensureRuntime;
   rt.terminate = () => { if (rt.worker) rt.worker.terminate(); }; // simulates a crashed worker
 
   /** Mount every lab root on the current page. */
@@ -95,8 +100,8 @@
     });
   }
 
-  // Start downloading at once when the first page already holds a lab, before Material's page events.
-  if (document.querySelector("[data-lab]")) ensureRuntime().catch(() => {});
+  // Adopt the worker early.js started in <head>, before Material's page events fire.
+  if (window.__labsEarly) ensureRuntime().catch(() => {});
   if (window.document$) window.document$.subscribe(mountAll);
   else document.addEventListener("DOMContentLoaded", mountAll);
 })();
