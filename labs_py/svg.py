@@ -105,7 +105,8 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
         return PAD_T + ph - (np.clip(y, y_lo, y_hi) - y_lo) / (y_hi - y_lo) * ph
 
     out = [_open(title)]
-    yticks = list(range(int(y_lo), int(y_hi) + 1)) if log_y else nice_ticks(y_lo, y_hi)
+    decade_step = max(1, math.ceil((y_hi - y_lo) / 8))  # at most ~8 labelled decades on a log axis
+    yticks = [t for t in range(int(y_lo), int(y_hi) + 1) if t % decade_step == 0] if log_y else nice_ticks(y_lo, y_hi)
     for t in yticks:
         y = float(sy(10.0**t if log_y else t))
         label = f"1e{t}" if log_y else tick_label(t)
@@ -131,7 +132,7 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
         if not len(s.x):
             continue
         px, py = sx(s.x), sy(s.y)
-        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=False) if math.isfinite(b))
+        pts = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px.tolist(), py.tolist(), strict=False) if math.isfinite(b))
         dash = ' stroke-dasharray="5 4"' if s.dashed else ""
         out.append(f'<polyline class="lab-line {s.cls}" points="{pts}"{dash}/>')
     for x, y, label, cls in marks.points:
@@ -222,6 +223,11 @@ def histogram(edges: np.ndarray, counts: np.ndarray, title: str, x_label: str, *
     return "".join(out)
 
 
+def _short(v: float) -> str:
+    """A coordinate to 2 decimals without trailing zeros (12.00 → 12): shorter path data."""
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
 def heatmap(M: np.ndarray, title: str, vmax: float, size: int = 180) -> str:
     """A diverging heatmap drawn as one path per colour bucket (cheap to swap into the DOM).
 
@@ -235,16 +241,27 @@ def heatmap(M: np.ndarray, title: str, vmax: float, size: int = 180) -> str:
            f'aria-label="{esc(title)}"><title>{esc(title)}</title>'
            f'<text class="lab-chart__title" x="0" y="12">{esc(title)}</text>'
            f'<rect class="lab-heatmap__bg" x="0" y="18" width="{cols * cell:.1f}" height="{rows * cell:.1f}"/>']
+    code = (np.sign(M) * q).astype(int)  # −levels … levels; 0 is not drawn
+    starts = np.ones(code.shape, bool)
+    starts[:, 1:] = code[:, 1:] != code[:, :-1]
+    ii, j0 = np.nonzero(starts)  # every run of equal cells in a row, in row-major order
+    j1 = np.append(j0[1:], cols)
+    j1[np.append(ii[1:] != ii[:-1], True)] = cols  # a run ends at the next start or at its row's end
+    v = code[ii, j0]
+    order = np.argsort(v, kind="stable")
+    order = order[v[order] != 0]
+    v = v[order]
+    xs = [_short(j * cell) for j in range(cols + 1)]
+    ys = [_short(18 + i * cell) for i in range(rows)]
+    ws = [_short(w * cell) for w in range(cols + 1)]
+    ch = _short(cell)
+    segs = [f"M{xs[a]} {ys[i]}h{ws[b - a]}v{ch}h-{ws[b - a]}z"
+            for i, a, b in zip(ii[order].tolist(), j0[order].tolist(), j1[order].tolist(), strict=True)]
+    bounds = np.searchsorted(v, np.arange(-levels, levels + 2)).tolist()  # runs of code c: bounds[c + levels] …
     for sign, cls in ((1, "pos"), (-1, "neg")):
         for lv in range(1, levels + 1):
-            mask = (q == lv) & (np.sign(M) == sign)
-            if not mask.any():
-                continue
-            edges = np.diff(np.pad(mask.astype(np.int8), ((0, 0), (1, 1))), axis=1)  # +1 where a run starts, −1 after it ends
-            ii, j0 = np.nonzero(edges == 1)
-            _, j1 = np.nonzero(edges == -1)
-            d = "".join(f"M{a * cell:.2f} {18 + i * cell:.2f}h{(b - a) * cell:.2f}v{cell:.2f}h-{(b - a) * cell:.2f}z"
-                        for i, a, b in zip(ii.tolist(), j0.tolist(), j1.tolist()))
-            out.append(f'<path class="lab-heat {cls}" fill-opacity="{lv / levels:.2f}" d="{d}"/>')
+            lo, hi = bounds[sign * lv + levels], bounds[sign * lv + levels + 1]
+            if hi > lo:
+                out.append(f'<path class="lab-heat {cls}" fill-opacity="{lv / levels:.2f}" d="{"".join(segs[lo:hi])}"/>')
     out.append("</svg>")
     return "".join(out)
