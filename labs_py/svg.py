@@ -201,16 +201,17 @@ def histogram(edges: np.ndarray, counts: np.ndarray, title: str, x_label: str, *
     lo, hi = float(edges[0]), float(edges[-1])
     c = np.asarray(counts, float)
     top = np.log10(c.max() + 1) if log_y else c.max()
-    hts = (np.log10(c + 1) if log_y else c) / (top or 1) * ph
-    xs = PAD_L + (np.asarray(edges, float) - lo) / (hi - lo) * pw
+    hts = ((np.log10(c + 1) if log_y else c) / (top or 1) * ph).tolist()
+    xs = (PAD_L + (np.asarray(edges, float) - lo) / (hi - lo) * pw).tolist()
+    base = PAD_T + ph
     out = [_open(title)]
-    d = "".join(f"M{xs[i]:.1f} {PAD_T + ph:.1f}V{PAD_T + ph - hts[i]:.1f}H{xs[i + 1]:.1f}V{PAD_T + ph:.1f}Z"
-                for i in range(len(c)) if c[i] > 0)
+    d = "".join(f"M{xs[i]:.1f} {base:.1f}V{base - hts[i]:.1f}H{xs[i + 1]:.1f}V{base:.1f}Z"
+                for i, n in enumerate(c.tolist()) if n > 0)
     out.append(f'<path class="lab-hist" d="{d}"/>')
     if levels is not None:
         shown = np.asarray(levels, float)
         shown = shown[(shown >= lo) & (shown <= hi)]
-        for lv in shown[:300]:
+        for lv in shown[:300].tolist():
             x = PAD_L + (lv - lo) / (hi - lo) * pw
             out.append(f'<line class="lab-level" x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{PAD_T + ph}"/>')
     for t in nice_ticks(lo, hi, 6):
