@@ -17,6 +17,7 @@ import argparse
 import functools
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -210,6 +211,7 @@ class Bench:
         self.browser.close()
         self.pw.stop()
         self.server.shutdown()
+        shutil.rmtree(self.out, ignore_errors=True)
 
 
 def main() -> None:
