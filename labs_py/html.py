@@ -82,18 +82,26 @@ def controls_html(lab: str, controls: tuple[Control, ...], params: dict) -> str:
     return f'<form class="lab-controls" data-lab-controls>{inner}</form>'
 
 
-def actions_html(actions: tuple[tuple[str, str], ...]) -> str:
-    """Buttons that send a named action to the lab (e.g. step, reset); `play` toggles repeated steps."""
+def _action_button(name: str, label: str, key: str | None = None, confirm: str | None = None) -> str:
+    shortcut = f' data-key="{esc(key)}" aria-keyshortcuts="{esc(key)}"' if key else ""
+    ask = f' data-confirm="{esc(confirm)}"' if confirm else ""
+    return (f'<button type="button" class="md-button lab-action" data-action="{esc(name)}"{shortcut}{ask} disabled>'
+            f"{esc(label)}</button>")
+
+
+def actions_html(actions: tuple[tuple[str, ...], ...]) -> str:
+    """Buttons that send a named action to the lab (e.g. step, reset); `play` toggles repeated steps.
+
+    Each action is (name, label) with two optional items: a keyboard shortcut (`data-key`) and a
+    question the reader must confirm first (`data-confirm`); None skips either.
+    """
     if not actions:
         return ""
-    buttons = "".join(
-        f'<button type="button" class="md-button lab-action" data-action="{esc(name)}" disabled>{esc(label)}</button>'
-        for name, label in actions
-    )
+    buttons = "".join(_action_button(*action) for action in actions)
     return f'<div class="lab-actions" role="group" aria-label="Lab actions">{buttons}</div>'
 
 
-def lab_root(name: str, title: str, controls: tuple[Control, ...], actions: tuple[tuple[str, str], ...],
+def lab_root(name: str, title: str, controls: tuple[Control, ...], actions: tuple[tuple[str, ...], ...],
              params: dict, view_html: str, summary: str, notices: list[str]) -> str:
     """The whole lab as first painted: controls, view, status line, no-JS notice."""
     defaults = json.dumps({c.name: c.default for c in controls}, separators=(",", ":"))
