@@ -4,16 +4,19 @@
  * All state and math live in Python (labs_py); this file only moves messages and DOM.
  */
 (() => {
-  const STALL_MS = 12000; // no download progress for this long while starting = failure
+  const STALL_MS = 20000; // no download progress or start-up stage (worker.mjs) for this long = failure
   const CALL_TIMEOUT_MS = 10000; // a live worker answers in milliseconds; silence means it died
   const LIVE_DEBOUNCE_MS = 900; // aria-live announcements wait until the reader stops dragging
   const rt = { worker: null, ready: null, ids: 0, pending: new Map(), labs: new Set(), progress: null };
   window.__labs = rt; // inspection hook for tests and the benchmark
 
-  /** Absolute URL of the site root, from Material's page config. */
+  // This file is <site>/assets/labs/shim.js. Material's #__config keeps the base of the first page
+  // loaded, which is wrong relative to `location` after an instant navigation to a deeper page.
+  const SITE_BASE = new URL("../../", document.currentScript.src).href;
+
+  /** Absolute URL of the site root. */
   function siteBase() {
-    const cfg = JSON.parse(document.getElementById("__config").textContent);
-    return new URL(cfg.base + "/", location.href).href;
+    return SITE_BASE;
   }
 
   /** Tell every lab still starting how far the download is. */
@@ -38,10 +41,10 @@
         reject(new Error(why));
       };
       const receive = (data) => {
-        if (data.type === "progress") {
+        if (data.type === "progress" || data.type === "stage") {
           clearTimeout(stall);
           stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
-          broadcastProgress(data.loaded, data.total);
+          if (data.type === "progress") broadcastProgress(data.loaded, data.total);
         } else if (data.type === "ready") {
           clearTimeout(stall);
           rt.startMs = data.ms;

@@ -3,7 +3,8 @@
  * downloaded in parallel with the interpreter, then answers render calls with `labs_py.runtime`.
  *
  * Messages in:  {type: "init", base} | {type: "call", id, request}
- * Messages out: {type: "progress", loaded, total} | {type: "ready", ms} | {type: "fatal", message}
+ * Messages out: {type: "progress", loaded, total} | {type: "stage", name} | {type: "ready", ms}
+ *               | {type: "fatal", message}
  *               | {type: "result", id, out} | {type: "result", id, error}
  */
 
@@ -56,6 +57,11 @@ function prefetchAll(cfg, base) {
   for (const [url, init] of Object.entries(urls)) {
     started.set(url, realFetch(url, { ...init, credentials: "same-origin" }).then((resp) => {
       if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
+      const type = resp.headers.get("content-type") || "none";
+      if (url.endsWith(".wasm") && !type.toLowerCase().startsWith("application/wasm")) {
+        // Pyodide would hang on this; say why at once instead of waiting for the stall timeout.
+        postMessage({ type: "fatal", message: `the server sends ${url} as ${type}, not application/wasm` });
+      }
       return countingResponse(resp, onBytes);
     }));
   }
@@ -82,7 +88,9 @@ async function boot(base) {
   const { loadPyodide } = await import(index + "pyodide.mjs");
   const pyodide = await loadPyodide({ indexURL: index, packages: ["numpy"], fullStdLib: false });
   onBytes(importedSize); // the two scripts Pyodide imports as modules, not through fetch
+  postMessage({ type: "stage", name: "interpreter" });
   await pyodide.loadPackage(new URL(cfg.labs_wheel, base).href, { checkIntegrity: false, messageCallback: () => {} });
+  postMessage({ type: "stage", name: "labs" });
   pyodide.pyimport("numpy"); // imported here, as in the naive path, not on the first interaction
   handle = pyodide.pyimport("labs_py.runtime").handle;
   return Math.round(performance.now() - t0);
