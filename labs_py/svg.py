@@ -266,3 +266,99 @@ def heatmap(M: np.ndarray, title: str, vmax: float, size: int = 180) -> str:
                 out.append(f'<path class="lab-heat {cls}" fill-opacity="{lv / levels:.2f}" d="{"".join(segs[lo:hi])}"/>')
     out.append("</svg>")
     return "".join(out)
+
+
+@dataclass
+class Panel:
+    """One column of horizontal bars in `hbar_panels`; every panel shares the chart's row labels.
+
+    groups: (name, values, cls) drawn as stacked thin bars per row; value_fmt: when set, the values of
+    group `value_group` are printed in a column at the panel's right edge; weight: share of the width;
+    log_floor: when set, the axis is log10 from that decade up (values must be positive). Values past
+    the axis's end are drawn to the end and marked with a notch (class lab-bar-clip).
+    """
+
+    title: str
+    groups: list[tuple[str, np.ndarray, str]]
+    x_range: tuple[float, float] | None = None
+    value_fmt: str | None = None
+    value_group: int = 0
+    weight: float = 1.0
+    log_floor: float | None = None
+
+
+def _panel_scale(p: Panel) -> tuple[float, float, list[float], list[str], list[np.ndarray]]:
+    """(lo, hi, tick positions, tick labels, plotted values per group) of one panel."""
+    if p.log_floor is not None:
+        plotted = [np.log10(np.maximum(np.asarray(v, float), 10.0**p.log_floor)) for _, v, _ in p.groups]
+        lo, hi = p.x_range or (p.log_floor, max(0.0, *(float(v.max()) for v in plotted)))
+        step = max(1, math.ceil((hi - lo) / 5))
+        ticks = [float(t) for t in range(math.ceil(lo), math.floor(hi) + 1) if t % step == 0]
+        return lo, hi, ticks, [tick_label(10.0**t) for t in ticks], plotted
+    plotted = [np.asarray(v, float) for _, v, _ in p.groups]
+    vals = np.concatenate(plotted) if plotted else np.zeros(1)
+    lo, hi = p.x_range or (min(0.0, float(vals.min())), max(0.0, float(vals.max())))
+    if hi <= lo:
+        hi = lo + 1
+    ticks = nice_ticks(lo, hi, 4)
+    return lo, hi, ticks, [tick_label(t) for t in ticks], plotted
+
+
+def hbar_panels(labels: list[str], panels: list[Panel], title: str, *, label_w: int = 104, bar: int = 6,
+                marked: tuple[int, ...] = ()) -> str:
+    """Small multiples of horizontal bars side by side, one row per label (e.g. probabilities, then gradients).
+
+    Rows listed in `marked` get a highlight band (class lab-row-mark) across the whole chart.
+    """
+    n = len(labels)
+    g_max = max((len(p.groups) for p in panels), default=1)
+    row_h = g_max * (bar + 1) + 5
+    top, gap, value_w = PAD_T + 20, 14, 46
+    height = top + n * row_h + 30
+    usable = W - label_w - PAD_R - gap * (len(panels) - 1)
+    total_weight = sum(p.weight for p in panels) or 1.0
+    out = [_open(title, W, height)]
+    for i in marked:
+        out.append(f'<rect class="lab-row-mark" x="4" y="{top + i * row_h - 1:.1f}" width="{W - 8}" height="{row_h:.1f}"/>')
+    for i, label in enumerate(labels):
+        out.append(f'<text class="lab-bar-label" x="{label_w - 6}" y="{top + i * row_h + row_h / 2 + 4:.1f}" '
+                   f'text-anchor="end">{esc(label)}</text>')
+    x0 = float(label_w)
+    for p in panels:
+        width = usable * p.weight / total_weight
+        bars_w = width - (value_w if p.value_fmt else 0)
+        lo, hi, ticks, tick_text, plotted = _panel_scale(p)
+
+        def sx(v, x0=x0, lo=lo, hi=hi, bars_w=bars_w):
+            return x0 + (min(max(v, lo), hi) - lo) / (hi - lo) * bars_w
+
+        out.append(f'<text class="lab-panel-title" x="{x0:.1f}" y="{top - 8}">{esc(p.title)}</text>')
+        for t, text in zip(ticks, tick_text, strict=True):
+            x = sx(t)
+            out.append(f'<line class="lab-grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top - 2}" y2="{height - 28}"/>'
+                       f'<text class="lab-tick" x="{x:.1f}" y="{height - 12}" text-anchor="middle">{text}</text>')
+        base = sx(lo if p.log_floor is not None else 0.0)
+        gh = len(p.groups) * (bar + 1) - 1
+        for i in range(n):
+            y0 = top + i * row_h + (row_h - gh) / 2
+            for j, (_, _, cls) in enumerate(p.groups):
+                v = float(plotted[j][i])
+                x1, x2 = sorted((base, sx(v)))
+                y = y0 + j * (bar + 1)
+                out.append(f'<rect class="lab-bar {cls}" x="{x1:.1f}" y="{y:.1f}" width="{max(x2 - x1, 0.5):.1f}" height="{bar}"/>')
+                if v > hi or v < lo:
+                    tip = x2 if v > hi else x1
+                    out.append(f'<path class="lab-bar-clip" d="M{tip - 3:.1f} {y - 1:.1f}l6 {(bar + 2) / 2:.1f}l-6 {(bar + 2) / 2:.1f}z"/>')
+            if p.value_fmt:
+                v = float(p.groups[p.value_group][1][i])
+                out.append(f'<text class="lab-bar-value" x="{x0 + width:.1f}" y="{top + i * row_h + row_h / 2 + 4:.1f}" '
+                           f'text-anchor="end">{esc(p.value_fmt.format(v))}</text>')
+        out.append(f'<line class="lab-axis" x1="{base:.1f}" x2="{base:.1f}" y1="{top - 2}" y2="{height - 28}"/>')
+        x0 += width + gap
+    legend_x = W - PAD_R
+    for name, _, cls in reversed([g for p in panels for g in p.groups]):
+        legend_x -= 12 + 7.2 * len(name) + 18
+        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="8" width="12" height="10"/>'
+                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="18">{esc(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import derive_teacher  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
 from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
@@ -31,8 +32,8 @@ RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_st
 CODE_PAGES = {
     "quantization": ("quant.py", "quantization.py"),
     "lora": ("jacobi_svd.py", "lora_fit.py", "lora.py"),
-    "rlhf": ("bradley_terry.py", "dpo.py", "rlhf.py"),
-    "distillation": ("kd.py", "distillation.py"),
+    "rlhf": ("bradley_terry.py", "dpo.py", "preferences.py", "rlhf.py"),
+    "distillation": ("kd.py", "teacher.py", "distillation.py"),
 }
 SHARED_MODULES = ("lab.py", "controls.py", "html.py", "svg.py", "fmt.py", "runtime.py")
 _stats: dict = {"words": {}, "labs": set(), "books": 0}
@@ -53,7 +54,8 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
 
 
 def on_config(config):
-    """Register the `lab` fence with superfences."""
+    """Register the `lab` fence with superfences; derive the Distillation Lab's teacher data if stale."""
+    derive_teacher.ensure()
     fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     fences.append({"name": "lab", "class": "lab", "format": format_lab})
     _stats.update(words={}, labs=set(), books=0)
