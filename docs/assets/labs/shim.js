@@ -58,7 +58,8 @@
       };
       worker.onmessage = ({ data }) => receive(data);
       worker.onerror = (e) => { e.preventDefault(); fail(e.message || "the lab worker failed to load"); };
-      if (early) early.inbox.splice(0).forEach(receive);
+      // Replay after `rt.ready` is assigned: a buffered "fatal" must leave rt.ready null, or Retry reuses the rejection.
+      if (early) queueMicrotask(() => early.inbox.splice(0).forEach(receive));
       else worker.postMessage({ type: "init", base: siteBase() });
     });
     return rt.ready;
