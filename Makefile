@@ -7,7 +7,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)/
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test site bench assets chromium prereqs lint quality clean
+.PHONY: serve test site bench assets chromium prereqs lint clean
 
 prereqs:
 	@scripts/check_prereqs.sh
@@ -35,9 +35,6 @@ lint: $(BIN)/.installed
 
 test: assets chromium lint  ## unit tests, strict build, browser tests
 	$(BIN)/python -m pytest
-
-quality: assets chromium  ## one-screen summary of the site-wide gates
-	$(BIN)/python scripts/quality_report.py
 
 bench: assets chromium  ## naive Pyodide start vs our labs, in headless Chromium
 	$(BIN)/python scripts/bench.py
