@@ -119,14 +119,11 @@ def non_default(controls: tuple[Control, ...], params: dict) -> dict:
 def _to_float(raw: object) -> float | None:
     if isinstance(raw, bool):
         return None
-    if isinstance(raw, (int, float)):
-        value = float(raw)
-    elif isinstance(raw, str) and len(raw) <= MAX_RAW_LEN:
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            return None
-    else:
+    if not isinstance(raw, (int, float)) and not (isinstance(raw, str) and len(raw) <= MAX_RAW_LEN):
+        return None
+    try:
+        value = float(raw.strip() if isinstance(raw, str) else raw)
+    except (ValueError, OverflowError):  # OverflowError: an integer beyond float range, e.g. 10**400 from JSON
         return None
     return value if math.isfinite(value) else None
 

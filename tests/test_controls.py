@@ -14,7 +14,7 @@ CONTROLS = (
 )
 
 BAD = ["nan", "NaN", "inf", "-Infinity", "1e999", "", " ", "x" * 10_000, "<img src=x onerror=alert(1)>",
-       None, [], {}, math.nan, math.inf, "0x10", "--1", "1,5", "½"]
+       None, [], {}, math.nan, math.inf, "0x10", "--1", "1,5", "½", 10**400, -(10**400)]
 
 
 @pytest.mark.parametrize("raw", BAD)
