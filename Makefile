@@ -7,7 +7,7 @@ PORT ?= 8000
 SITE_URL ?= http://$(HOST):$(PORT)/
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve test site bench assets chromium prereqs lint clean
+.PHONY: serve test site bench quality assets chromium prereqs lint clean
 
 prereqs:
 	@scripts/check_prereqs.sh
@@ -35,6 +35,9 @@ lint: $(BIN)/.installed
 
 test: assets chromium lint  ## unit tests, strict build, browser tests
 	$(BIN)/python -m pytest
+
+quality: assets chromium  ## site-wide gates (crawl, axe, keyboard, phone, no-JS, faults, CSP) and a one-screen summary
+	$(BIN)/python scripts/quality_report.py
 
 bench: assets chromium  ## naive Pyodide start vs our labs, in headless Chromium
 	$(BIN)/python scripts/bench.py

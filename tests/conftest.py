@@ -100,10 +100,16 @@ def page(context):
 
 def wait_live(page, lab: str, timeout_ms: int = 90_000) -> None:
     """Wait until the lab is live (fails fast with the status text if it errors)."""
-    page.wait_for_selector(f'[data-lab="{lab}"][data-state="live"], [data-lab="{lab}"][data-state="error"]',
-                           timeout=timeout_ms)
-    state = page.get_attribute(f'[data-lab="{lab}"]', "data-state")
-    assert state == "live", page.text_content(f'[data-lab="{lab}"] [data-lab-status]')
+    settled = page.wait_for_function(SETTLED_JS, arg=lab, timeout=timeout_ms)
+    state, status = settled.json_value()
+    assert state == "live", status
+
+
+# The lab's state and status text, read together once it is live or has failed (false until then).
+SETTLED_JS = """lab => {
+  const root = document.querySelector(`[data-lab="${lab}"]`), state = root && root.dataset.state;
+  return (state === 'live' || state === 'error') && [state, root.querySelector('[data-lab-status]').textContent];
+}"""
 
 
 def metric(page, name: str) -> float:

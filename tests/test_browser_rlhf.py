@@ -132,8 +132,10 @@ def test_labels_and_training_survive_instant_navigation(page, site):
     nav = "lab => [...document.querySelectorAll('nav.md-nav a')].find(a => a.href.endsWith(`/labs/${lab}/`)).click()"
     page.evaluate(nav, "lora")
     page.wait_for_url("**/labs/lora/")
+    page.wait_for_selector('[data-lab="lora"]')  # the new page's content, not only its URL
     page.evaluate(nav, "rlhf")
     page.wait_for_url("**/labs/rlhf/")
+    page.wait_for_selector('[data-lab="rlhf"]')
     wait_live(page, "rlhf")
     wait_labels(page, 2)
     assert metric(page, "steps") == steps  # the worker kept the session: same labels, so nothing was refit

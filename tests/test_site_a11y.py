@@ -1,0 +1,157 @@
+"""Accessibility and phones, on every page of the built site: axe-core in the light and the dark palette
+(no serious or critical violation), every lab control reached with Tab and changed with the keyboard,
+and at 375×740 no page scrolls sideways while lab controls stay on screen and usable.
+
+One tab for the whole module: pages are visited through Material's instant navigation, as a reader
+clicking links does, so the lab runtime starts once."""
+
+from collections import Counter
+
+import pytest
+import sitecheck
+from sitecheck import Problem, assert_gate, rel
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 375, "height": 740}
+
+
+@pytest.fixture(scope="module")
+def tab(browser, site):
+    """One page for the module, opened on the home page."""
+    _, base = site
+    ctx = browser.new_context(viewport=DESKTOP)
+    page = ctx.new_page()
+    page.watch = sitecheck.Recorder(page, base)
+    page.goto(base)
+    yield page
+    ctx.close()
+
+
+@pytest.fixture(scope="module")
+def pages(site):
+    out, base = site
+    return sitecheck.sitemap_urls(out, base)
+
+
+@pytest.fixture(scope="module")
+def labs(site, pages):
+    out, base = site
+    return sitecheck.lab_pages(out, base, pages)
+
+
+def visit(page, url: str) -> dict[str, str]:
+    """Go to `url` by instant navigation (unless already there) and wait for its labs."""
+    if page.url.split("?")[0] != url:
+        sitecheck.instant_goto(page, url)
+    states = sitecheck.wait_labs(page)
+    assert all(s == "live" for s in states.values()), f"{url}: labs not live: {states}"
+    return states
+
+
+@pytest.mark.parametrize("palette", sitecheck.PALETTES)
+def test_axe_finds_no_serious_violations(tab, site, pages, palette):
+    _, base = site
+    sitecheck.set_palette(tab, palette)
+    scheme = tab.evaluate("document.body.dataset.mdColorScheme")
+    problems = []
+    for url in pages:
+        visit(tab, url)
+        assert tab.evaluate("document.body.dataset.mdColorScheme") == scheme, f"{url} lost the {palette} palette"
+        problems += sitecheck.axe(tab, rel(url, base), palette)
+    by_impact = Counter(p.impact for p in problems)
+    blocking = [p for p in problems if p.impact in sitecheck.BLOCKING_IMPACTS]
+    sitecheck.record(f"axe-{palette}", {"pages": len(pages), "by_impact": by_impact, "blocking": blocking})
+    assert_gate(blocking, "axe", contexts=(palette,))
+
+
+def test_lab_controls_work_by_keyboard_alone(tab, site, labs):
+    _, base = site
+    tab.set_viewport_size(DESKTOP)
+    problems, walked = [], {}
+    for lab, url in labs.items():
+        visit(tab, url)
+        controls = tab.eval_on_selector_all(f'[data-lab="{lab}"] [data-control]', "els => els.map(e => e.dataset.control)")
+        actions = tab.eval_on_selector_all(f'[data-lab="{lab}"] [data-action]:not([disabled])',
+                                           "els => els.map(e => e.dataset.action)")
+        tab.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+        reached, pressed, inside = [], [], False
+        for _ in range(400):
+            tab.keyboard.press("Tab")
+            focus = sitecheck.focused(tab)
+            if focus["inLab"] != lab:
+                if inside:
+                    break
+                continue
+            inside = True
+            if focus["action"]:
+                pressed.append(focus["action"])
+            if focus["control"] and focus["control"] not in reached:
+                reached.append(focus["control"])
+                trouble = sitecheck.change_with_keys(tab, lab, focus["control"], focus["type"])
+                if trouble:
+                    problems.append(Problem("keyboard", rel(url, base), "not-operable", target=focus["control"], detail=trouble))
+        for name in set(controls) - set(reached):
+            problems.append(Problem("keyboard", rel(url, base), "not-reachable", target=name, detail="Tab never focused it"))
+        for name in set(actions) - set(pressed):
+            problems.append(Problem("keyboard", rel(url, base), "not-reachable", target=f"button {name}",
+                                    detail="Tab never focused it"))
+        walked[lab] = {"controls": reached, "buttons": pressed}
+    sitecheck.record("keyboard", {"labs": walked, "problems": problems})
+    assert labs, "no lab on the site"
+    assert_gate(problems, "keyboard")
+
+
+CONTROL_BOXES_JS = """lab => {
+  const width = document.documentElement.clientWidth;
+  return [...document.querySelectorAll(`[data-lab="${lab}"] [data-control]`)].map(el => {
+    el.scrollIntoView({block: 'center'});
+    const r = el.getBoundingClientRect(), hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    // A checkbox is operated through its label too: the target is the union of both boxes.
+    const boxes = [r, ...(el.type === 'checkbox' ? [...el.labels].map(l => l.getBoundingClientRect()) : [])];
+    const left = Math.min(...boxes.map(b => b.left)), right = Math.max(...boxes.map(b => b.right));
+    const top = Math.min(...boxes.map(b => b.top)), bottom = Math.max(...boxes.map(b => b.bottom));
+    return {name: el.dataset.control, type: el.type, left, right, width: right - left, height: bottom - top,
+            viewport: width, onTop: Boolean(hit) && (hit === el || el.contains(hit))};
+  });
+}"""
+
+
+def test_phone_width_no_sideways_scroll_and_usable_labs(tab, site, pages, labs):
+    _, base = site
+    tab.set_viewport_size(PHONE)
+    problems = []
+    try:
+        for url in pages:
+            visit(tab, url)
+            problems += sitecheck.overflow(tab, rel(url, base))
+        for lab, url in labs.items():
+            visit(tab, url)
+            for box in tab.evaluate(CONTROL_BOXES_JS, lab):
+                cramped = box["width"] < 120 or box["height"] < 16
+                if box["left"] < 0 or box["right"] > box["viewport"] or cramped or not box["onTop"]:
+                    problems.append(Problem("mobile", rel(url, base), "control-unusable", target=box["name"], detail=str(box)))
+            sliders = tab.locator(f'[data-lab="{lab}"] input[type="range"][data-control]')
+            if sliders.count():  # a tap-like click on the track must move the slider and reach Python
+                slider = sliders.first
+                name, before = slider.get_attribute("data-control"), slider.input_value()
+                at = 0.1 if slider.evaluate("e => (e.value - e.min) / (e.max - e.min)") > 0.5 else 0.9
+                slider.evaluate("e => e.scrollIntoView({block: 'center'})")
+                box = slider.bounding_box()
+                tab.mouse.click(box["x"] + box["width"] * at, box["y"] + box["height"] / 2)
+                if slider.input_value() == before:
+                    problems.append(Problem("mobile", rel(url, base), "control-unusable", target=name,
+                                            detail="a click on the slider track did not move it"))
+                else:
+                    sitecheck.wait_replied(tab, lab, name)
+    finally:
+        tab.set_viewport_size(DESKTOP)
+    sitecheck.record("mobile", {"pages": len(pages), "problems": problems})
+    assert_gate(problems, "mobile")
+
+
+def test_the_tab_stayed_clean(tab):
+    """Everything above ran without a console error, a failed request or a request to another host."""
+    logs = tab.watch.logs.values()
+    trouble = [x for log in logs for x in log.errors + log.failed + log.foreign]
+    assert trouble == [], f"console errors, failed or foreign requests: {trouble}"
