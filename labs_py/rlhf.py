@@ -450,7 +450,7 @@ def dpo_section(s: Session, params: dict) -> str:
         f"<td>{r_hat[i]:+.2f} <small>#{order_dpo[i]}</small></td><td>{pi[i]:.2f}</td></tr>"
         for i in rows_idx)
     table = ('<div class="rlhf-scroll"><table class="rlhf-rank"><caption>This prompt\'s candidates: rewards (#rank) and '
-             "DPO's policy; π_ref = 0.25 each</caption><thead><tr><th></th><th>response</th><th>BT w·φ</th>"
+             "DPO's policy; π_ref = 0.25 each</caption><thead><tr><th>shown</th><th>response</th><th>BT w·φ</th>"
              f"<th>β log π/π_ref</th><th>πθ</th></tr></thead><tbody>{rows}</tbody></table></div>")
     return ('<h2 class="rlhf-h">DPO beside it</h2>'
             '<p class="lab-note">The toy policy picks among a prompt\'s candidates with log πθ(y|x) = θ·φ(y) − '
