@@ -64,7 +64,8 @@ def summary(folder: Path, results: dict[str, Counter], seconds: float) -> list[s
             f"to other hosts {count(found, 'crawl', ('foreign-request',))}",
             f"  console errors       {count(found, 'crawl', ('console-error',))}",
             f"  broken links/anchors {count(found, 'links')} of {crawl['links']} links (distinct per page)",
-            f"  images without alt   {count(found, 'alt')}",
+            f"  images without alt   {count(found, 'alt')}; formulas/diagrams wider than the column "
+            f"{count(found, 'crawl', ('wider-than-column',))}",
         ]
     else:
         lines.append("  crawl                not measured (the crawl test failed before recording)")

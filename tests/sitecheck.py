@@ -18,7 +18,6 @@ from urllib.parse import unquote, urldefrag, urlsplit
 from axe_playwright_python.base import AXE_SCRIPT  # axe-core bundled with the PyPI package: no CDN
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-BLOCKING_IMPACTS = ("serious", "critical")
 LAB_PENDING = '[data-lab]:not([data-state="live"]):not([data-state="error"])'
 
 
@@ -244,11 +243,14 @@ PAGE_FACTS_JS = """() => ({
   ids: [...document.querySelectorAll('[id], a[name]')].map(e => e.id || e.getAttribute('name')),
   noAlt: [...document.querySelectorAll('img')].filter(i => !(i.getAttribute('alt') || '').trim())
            .map(i => i.outerHTML.slice(0, 160)),
+  wide: [...document.querySelectorAll('.md-typeset div.arithmatex, .md-typeset figure.diagram')]
+          .filter(e => e.scrollWidth > e.clientWidth + 1)
+          .map(e => `${e.scrollWidth} px in ${e.clientWidth} px: ${(e.querySelector('annotation') || e).textContent.trim().slice(0, 100)}`),
 })"""
 
 
 def page_facts(page) -> dict:
-    """Links, anchor targets and images without alt text, from the live DOM."""
+    """Links, anchor targets, images without alt text and formulas/diagrams wider than the column, from the live DOM."""
     return page.evaluate(PAGE_FACTS_JS)
 
 
@@ -261,7 +263,8 @@ class Crawl:
     labs: dict[str, dict[str, str]]
 
     def problems(self, site_dir: Path, base: str) -> list[Problem]:
-        """Every crawl finding: console errors, failed and foreign requests, broken links, missing alt, dead labs."""
+        """Every crawl finding: console errors, failed and foreign requests, broken links, missing alt, formulas or
+        diagrams that scroll on a desktop screen, dead labs."""
         out: list[Problem] = []
         for url, log in self.logs.items():
             page = rel(url, base)
@@ -270,6 +273,7 @@ class Crawl:
             out += [Problem("crawl", page, "foreign-request", target=f) for f in log.foreign]
         for url, facts in self.facts.items():
             out += [Problem("alt", rel(url, base), "img-without-alt", target=t) for t in facts["noAlt"]]
+            out += [Problem("crawl", rel(url, base), "wider-than-column", target=t) for t in facts["wide"]]
         for url, states in self.labs.items():
             out += [Problem("crawl", rel(url, base), "lab-not-live", target=lab, detail=state)
                     for lab, state in states.items() if state != "live"]

@@ -1,6 +1,7 @@
 """Accessibility and phones, on every page of the built site: axe-core in the light and the dark palette
-(no serious or critical violation), every lab control reached with Tab and changed with the keyboard,
-and at 375×740 no page scrolls sideways while lab controls stay on screen and usable.
+(no violation of any impact, not only serious and critical ones), every lab control reached with Tab and
+changed with the keyboard, and at 375×740 no page scrolls sideways while lab controls stay on screen and
+usable.
 
 One tab for the whole module: pages are visited through Material's instant navigation, as a reader
 clicking links does, so the lab runtime starts once."""
@@ -59,10 +60,8 @@ def test_axe_finds_no_serious_violations(tab, site, pages, palette):
         visit(tab, url)
         assert tab.evaluate("document.body.dataset.mdColorScheme") == scheme, f"{url} lost the {palette} palette"
         problems += sitecheck.axe(tab, rel(url, base), palette)
-    by_impact = Counter(p.impact for p in problems)
-    blocking = [p for p in problems if p.impact in sitecheck.BLOCKING_IMPACTS]
-    sitecheck.record(f"axe-{palette}", {"pages": len(pages), "by_impact": by_impact, "blocking": blocking})
-    assert_gate(blocking, "axe", contexts=(palette,))
+    sitecheck.record(f"axe-{palette}", {"pages": len(pages), "by_impact": Counter(p.impact for p in problems)})
+    assert_gate(problems, "axe", contexts=(palette,))
 
 
 def test_lab_controls_work_by_keyboard_alone(tab, site, labs):

@@ -1,6 +1,7 @@
 """Every page of the built site, from sitemap.xml, in headless Chromium: no console errors, no failed or
-foreign requests, no broken links or #anchors, alt text on every image, every lab live; and with
-JavaScript off, every page still reads and every lab shows its snapshot and the notice."""
+foreign requests, no broken links or #anchors, alt text on every image, no formula or diagram wider than
+the 1280 px layout's column, every lab live; and with JavaScript off, every page still reads and every lab
+shows its snapshot and the notice."""
 
 import pytest
 import sitecheck
@@ -66,6 +67,10 @@ def test_internal_links_and_anchors_resolve(crawled):
 
 def test_every_image_has_alt_text(crawled):
     assert_gate(crawled[1], "alt")
+
+
+def test_formulas_and_diagrams_fit_a_desktop_column(crawled):
+    assert_gate(crawled[1], "crawl", ("wider-than-column",))
 
 
 def test_every_lab_on_the_site_goes_live(crawled, site, pages):
