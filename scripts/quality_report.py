@@ -91,10 +91,12 @@ def summary(folder: Path, results: dict[str, Counter], seconds: float) -> list[s
         live = sum(state == "live" for state in csp["labs"].values())
         lines.append(f"  strict CSP           {csp['pages']} pages, {live}/{len(csp['labs'])} labs live; "
                      f"violations {count(problems(csp), 'csp')}")
-    hostile = load(folder, "hostile-python")
-    if hostile:
-        lines.append(f"  hostile params       {sum(hostile['cases'].values())} cases in CPython "
-                     f"({', '.join(f'{k} {v}' for k, v in hostile['cases'].items())})")
+    for name, where in (("hostile-python", "params in CPython"), ("hostile-browser", "URLs in Chromium")):
+        hostile = load(folder, name)
+        if hostile:
+            per_lab = ", ".join(f"{k} {v}" for k, v in hostile["cases"].items())
+            lines.append(f"  hostile {where:<13}{sum(hostile['cases'].values())} cases ({per_lab}); "
+                         f"problems {len(hostile['problems'])}")
     for module, title in (("test_lab_faults", "fault tests"), ("test_csp", "CSP test")):
         c = results.get(module, Counter())
         lines.append(f"  {title:<20} {c['passed']}/{sum(c.values())} passed"

@@ -334,6 +334,73 @@ def test_hostile_urls_run_no_script_show_a_notice_and_keep_the_lab_working(brows
     ctx.close()
 
 
+def url_cases(lab: str) -> list[tuple[str, bool]]:
+    """At least 100 hostile query strings for one lab, as a shared link could carry them, each with whether
+    it names one of the lab's params with a bad value (then a notice must show; unknown keys are ignored)."""
+    controls = runtime.lab_module(lab).CONTROLS
+    names = [c.name for c in controls]
+    out = [(urlencode({c.name: text}), True) for c in controls for text in dict.fromkeys(
+        str(v) for v in bad_values(c) if isinstance(v, str | int | float) and not isinstance(v, bool))
+        if not valid(c, text)]
+    out += [(urlencode({n: INJECTIONS[i % len(INJECTIONS)] for i, n in enumerate(names)}), True),
+            (urlencode({INJECTIONS[0]: "1", "zzz": INJECTIONS[1]}), False),
+            (f"{names[0]}=%ZZ&{names[-1]}=%E0%A4%A", True), (f"{names[0]}=%00", True), ("&&=&=x&", False)]
+    return out
+
+
+# Replay each query as the page URL through the controller's own URL path, wait for Python's answer, and
+# collect what went wrong: a state other than live, an on* attribute or javascript: URL anywhere in the
+# lab, a failed update, or no visible notice when one is due.
+REPLAY_URLS_JS = """async ([lab, cases]) => {
+  const root = document.querySelector(`[data-lab="${lab}"]`), c = root.__lab, bad = [];
+  const idle = () => new Promise((done) => { const poll = () => (c.busy || c.queued ? setTimeout(poll, 5) : done()); poll(); });
+  for (const [query, noticeDue] of cases) {
+    history.replaceState(history.state, '', `${location.pathname}?${query}`);
+    c.readUrl();
+    await c.send(null);
+    await idle();
+    const handlers = [...root.querySelectorAll('*')].flatMap((el) => [...el.attributes]
+      .filter((a) => a.name.startsWith('on') || /^\\s*javascript:/i.test(a.value)).map((a) => `${el.tagName} ${a.name}`));
+    const notices = root.querySelector('[data-lab-notices]'), notice = notices.querySelector('.lab-notice');
+    const shown = Boolean(notice) && notice.offsetHeight > 0;
+    if (root.dataset.state !== 'live' || handlers.length || /failed/.test(notices.textContent) || (noticeDue && !shown)) {
+      bad.push({query: query.slice(0, 120), state: root.dataset.state, handlers, notice: notices.textContent.slice(0, 120)});
+    }
+  }
+  await new Promise((done) => setTimeout(done, 300));  // an <img onerror> would have fired by now
+  return {bad, pwned: typeof window.__pwned !== 'undefined'};
+}"""
+
+
+@pytest.mark.browser
+def test_a_hundred_hostile_urls_per_lab_in_the_browser(browser, site, labs):
+    """Every hostile query string of `url_cases` goes through the real URL → controller → Pyodide → DOM path."""
+    _, base = site
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    watch = sitecheck.Recorder(page, base)
+    page.goto(base)
+    problems, counts = [], {}
+    for lab, url in labs.items():
+        cases = url_cases(lab)
+        counts[lab] = len(cases)
+        sitecheck.instant_goto(page, url)
+        wait_live(page, lab)
+        sitecheck.wait_idle(page, lab)
+        result = page.evaluate(REPLAY_URLS_JS, [lab, cases])
+        problems += [Problem("hostile-url", lab, "misbehaved", target=b["query"], detail=str(b)) for b in result["bad"]]
+        if result["pwned"]:
+            problems.append(Problem("hostile-url", lab, "script-ran"))
+        control = page.locator(f'[data-lab="{lab}"] [data-control]').first
+        control.focus()
+        assert sitecheck.change_with_keys(page, lab, control.get_attribute("data-control"), control.evaluate("e => e.type")) is None
+    sitecheck.record("hostile-browser", {"cases": counts, "problems": problems})
+    ctx.close()
+    assert min(counts.values()) >= 100, counts
+    assert_gate(problems, "hostile-url")
+    assert [e for log in watch.logs.values() for e in log.errors] == []
+
+
 @pytest.mark.browser
 def test_corrupt_lab_store_is_explained_and_left_untouched(browser, site, labs):
     _, base = site

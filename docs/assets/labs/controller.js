@@ -26,13 +26,18 @@
       this.queued = null;
       this.playing = false;
       this.liveTimer = null;
-      this.applyParams(urlParams(Object.keys(this.defaults)));
+      this.readUrl();
       root.querySelector("[data-lab-controls]").addEventListener("submit", (e) => e.preventDefault());
       root.addEventListener("input", (e) => this.onInput(e));
       root.addEventListener("change", (e) => this.onInput(e));
       root.addEventListener("click", (e) => this.onClick(e));
       root.addEventListener("keydown", (e) => this.onKey(e));
       this.start();
+    }
+
+    /** Take this lab's params from the page URL (at mount; again whenever the URL has changed). */
+    readUrl() {
+      this.applyParams(urlParams(Object.keys(this.defaults)));
     }
 
     /** Put raw values (URL strings) into the controls; Python clamps them on the first call. */
