@@ -91,11 +91,11 @@ def summary(folder: Path, results: dict[str, Counter], seconds: float) -> list[s
         live = sum(state == "live" for state in csp["labs"].values())
         lines.append(f"  strict CSP           {csp['pages']} pages, {live}/{len(csp['labs'])} labs live; "
                      f"violations {count(problems(csp), 'csp')}")
-    for name, where in (("hostile-python", "params in CPython"), ("hostile-browser", "URLs in Chromium")):
+    for name, label, where in (("hostile-python", "hostile params", "CPython"), ("hostile-browser", "hostile URLs", "Chromium")):
         hostile = load(folder, name)
         if hostile:
             per_lab = ", ".join(f"{k} {v}" for k, v in hostile["cases"].items())
-            lines.append(f"  hostile {where:<13}{sum(hostile['cases'].values())} cases ({per_lab}); "
+            lines.append(f"  {label:<20} {sum(hostile['cases'].values())} cases in {where} ({per_lab}); "
                          f"problems {len(hostile['problems'])}")
     for module, title in (("test_lab_faults", "fault tests"), ("test_csp", "CSP test")):
         c = results.get(module, Counter())
