@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import serve_site  # noqa: E402
+import sitecheck  # noqa: E402
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
@@ -52,6 +53,22 @@ def site(tmp_path_factory):
     server = serve_site.start(out, port)
     yield out, base
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def pages(site):
+    """Every page URL of the built site, from its sitemap.xml (nothing listed by hand)."""
+    out, base = site
+    return sitecheck.sitemap_urls(out, base)
+
+
+@pytest.fixture(scope="session")
+def labs(site, pages):
+    """{lab name: URL of the first page carrying it}, for every lab on the built site."""
+    out, base = site
+    found = sitecheck.lab_pages(out, base, pages)
+    assert found, "no lab on the built site"
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -28,19 +28,21 @@ EXPLAINS = re.compile(r"could not|couldn't|cannot|can't|unreadable|corrupt|damag
 RESET = re.compile(r"reset|clear|start over", re.I)
 
 
-@pytest.fixture(scope="module")
-def pages(site):
-    out, base = site
-    return sitecheck.sitemap_urls(out, base)
+@pytest.fixture
+def tab(browser, site):
+    """A fresh tab on the home page; its console and network recorded at `tab.watch`."""
+    _, base = site
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.watch = sitecheck.Recorder(page, base)
+    page.goto(base)
+    yield page
+    ctx.close()
 
 
-@pytest.fixture(scope="module")
-def labs(site, pages):
-    """{lab: page URL} for every lab the built site carries."""
-    out, base = site
-    found = sitecheck.lab_pages(out, base, pages)
-    assert found, "no lab on the built site"
-    return found
+def console_errors(page) -> list[str]:
+    """Every console error and uncaught exception the tab's recorder saw."""
+    return [e for log in page.watch.logs.values() for e in log.errors]
 
 
 def keeps_reader_data(lab: str) -> bool:
@@ -257,11 +259,8 @@ def test_wasm_with_the_wrong_mime_type_errors_instead_of_spinning(browser, site,
 
 
 @pytest.mark.browser
-def test_killed_worker_restarts_on_next_input_with_the_same_params(browser, site, labs):
-    _, base = site
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    page.goto(base)
+def test_killed_worker_restarts_on_next_input_with_the_same_params(tab, labs):
+    page = tab
     for lab, url in labs.items():
         controls = runtime.lab_module(lab).CONTROLS
         first = preset(lab)
@@ -284,7 +283,7 @@ def test_killed_worker_restarts_on_next_input_with_the_same_params(browser, site
         if other is not controls[0]:
             assert first.items() <= query_of(page).items(), "the restarted lab lost the preset"
         assert "failed" not in page.locator(f'[data-lab="{lab}"] [data-lab-notices]').inner_text()
-    ctx.close()
+    assert console_errors(page) == []
 
 
 NO_HANDLERS_JS = """() => [...document.querySelectorAll('*')].flatMap(el => [...el.attributes]
@@ -307,7 +306,7 @@ def test_hostile_urls_run_no_script_show_a_notice_and_keep_the_lab_working(brows
     _, base = site
     ctx = browser.new_context()
     page = ctx.new_page()
-    watch = sitecheck.Recorder(page, base)
+    page.watch = sitecheck.Recorder(page, base)
     loaded = False
     for lab, url in labs.items():
         controls = runtime.lab_module(lab).CONTROLS
@@ -330,7 +329,7 @@ def test_hostile_urls_run_no_script_show_a_notice_and_keep_the_lab_working(brows
         control = page.locator(f'[data-lab="{lab}"] [data-control="{other.name}"]')
         control.focus()
         assert sitecheck.change_with_keys(page, lab, other.name, control.evaluate("e => e.type")) is None
-    assert [e for log in watch.logs.values() for e in log.errors] == []
+    assert console_errors(page) == []
     ctx.close()
 
 
@@ -373,13 +372,9 @@ REPLAY_URLS_JS = """async ([lab, cases]) => {
 
 
 @pytest.mark.browser
-def test_a_hundred_hostile_urls_per_lab_in_the_browser(browser, site, labs):
+def test_a_hundred_hostile_urls_per_lab_in_the_browser(tab, labs):
     """Every hostile query string of `url_cases` goes through the real URL → controller → Pyodide → DOM path."""
-    _, base = site
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    watch = sitecheck.Recorder(page, base)
-    page.goto(base)
+    page = tab
     problems, counts = [], {}
     for lab, url in labs.items():
         cases = url_cases(lab)
@@ -395,19 +390,15 @@ def test_a_hundred_hostile_urls_per_lab_in_the_browser(browser, site, labs):
         control.focus()
         assert sitecheck.change_with_keys(page, lab, control.get_attribute("data-control"), control.evaluate("e => e.type")) is None
     sitecheck.record("hostile-browser", {"cases": counts, "problems": problems})
-    ctx.close()
     assert min(counts.values()) >= 100, counts
     assert_gate(problems, "hostile-url")
-    assert [e for log in watch.logs.values() for e in log.errors] == []
+    assert console_errors(page) == []
 
 
 @pytest.mark.browser
-def test_corrupt_lab_store_is_explained_and_left_untouched(browser, site, labs):
+def test_corrupt_lab_store_is_explained_and_left_untouched(tab, site, labs):
     _, base = site
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    watch = sitecheck.Recorder(page, base)
-    page.goto(base)
+    page = tab
     problems = []
     for lab, url in labs.items():
         key = STORE_PREFIX + lab
@@ -443,19 +434,15 @@ def test_corrupt_lab_store_is_explained_and_left_untouched(browser, site, labs):
             assert page.evaluate("() => typeof window.__pwned") == "undefined"
             sitecheck.instant_goto(page, base)
         page.evaluate("k => localStorage.removeItem(k)", key)
-    assert [e for log in watch.logs.values() for e in log.errors] == []
-    ctx.close()
+    assert console_errors(page) == []
     assert_gate(problems, "stored")
 
 
 @pytest.mark.browser
-def test_corrupt_mvu_checklist_is_explained_and_left_untouched(browser, site):
-    out, base = site
+def test_corrupt_mvu_checklist_is_explained_and_left_untouched(tab, site):
+    out, _ = site
     assert "data-mvu" in (out / "index.html").read_text(), "the stage page lost its MVU checklist"
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    watch = sitecheck.Recorder(page, base)
-    page.goto(base)
+    page = tab
     box = page.locator("[data-mvu]")
     for stored in ("{", "not json", "null", '{"a": true}', "[1, 0]", '["true"]', INJECTIONS[0]):
         page.evaluate("([k, v]) => localStorage.setItem(k, v)", [MVU_KEY, stored])
@@ -471,5 +458,4 @@ def test_corrupt_mvu_checklist_is_explained_and_left_untouched(browser, site):
     saved = json.loads(page.evaluate("k => localStorage.getItem(k)", MVU_KEY))
     assert saved[0] is True and all(isinstance(v, bool) for v in saved)
     assert page.evaluate("() => typeof window.__pwned") == "undefined"
-    assert [e for log in watch.logs.values() for e in log.errors] == []
-    ctx.close()
+    assert console_errors(page) == []

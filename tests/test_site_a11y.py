@@ -29,18 +29,6 @@ def tab(browser, site):
     ctx.close()
 
 
-@pytest.fixture(scope="module")
-def pages(site):
-    out, base = site
-    return sitecheck.sitemap_urls(out, base)
-
-
-@pytest.fixture(scope="module")
-def labs(site, pages):
-    out, base = site
-    return sitecheck.lab_pages(out, base, pages)
-
-
 def visit(page, url: str) -> dict[str, str]:
     """Go to `url` by instant navigation (unless already there) and wait for its labs."""
     if page.url.split("?")[0] != url:

@@ -11,12 +11,6 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def pages(site):
-    out, base = site
-    return sitecheck.sitemap_urls(out, base)
-
-
-@pytest.fixture(scope="module")
 def crawled(browser, site, pages):
     """One real page load per page (labs left to go live), shared by the tests below."""
     out, base = site
