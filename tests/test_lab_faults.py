@@ -28,23 +28,6 @@ EXPLAINS = re.compile(r"could not|couldn't|cannot|can't|unreadable|corrupt|damag
 RESET = re.compile(r"reset|clear|start over", re.I)
 
 
-@pytest.fixture
-def tab(browser, site):
-    """A fresh tab on the home page; its console and network recorded at `tab.watch`."""
-    _, base = site
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    page.watch = sitecheck.Recorder(page, base)
-    page.goto(base)
-    yield page
-    ctx.close()
-
-
-def console_errors(page) -> list[str]:
-    """Every console error and uncaught exception the tab's recorder saw."""
-    return [e for log in page.watch.logs.values() for e in log.errors]
-
-
 def keeps_reader_data(lab: str) -> bool:
     """Labs whose reader data the page persists announce it with Export/Import buttons."""
     return bool({"export", "import"} & {name for name, *_ in runtime.lab_module(lab).ACTIONS})
@@ -259,8 +242,8 @@ def test_wasm_with_the_wrong_mime_type_errors_instead_of_spinning(browser, site,
 
 
 @pytest.mark.browser
-def test_killed_worker_restarts_on_next_input_with_the_same_params(tab, labs):
-    page = tab
+def test_killed_worker_restarts_on_next_input_with_the_same_params(page, site, labs):
+    page.goto(site[1])
     for lab, url in labs.items():
         controls = runtime.lab_module(lab).CONTROLS
         first = preset(lab)
@@ -283,7 +266,7 @@ def test_killed_worker_restarts_on_next_input_with_the_same_params(tab, labs):
         if other is not controls[0]:
             assert first.items() <= query_of(page).items(), "the restarted lab lost the preset"
         assert "failed" not in page.locator(f'[data-lab="{lab}"] [data-lab-notices]').inner_text()
-    assert console_errors(page) == []
+    assert page.watch.errors == []
 
 
 NO_HANDLERS_JS = """() => [...document.querySelectorAll('*')].flatMap(el => [...el.attributes]
@@ -302,11 +285,8 @@ def hostile_queries(lab: str) -> list[dict[str, str]]:
 
 
 @pytest.mark.browser
-def test_hostile_urls_run_no_script_show_a_notice_and_keep_the_lab_working(browser, site, labs):
+def test_hostile_urls_run_no_script_show_a_notice_and_keep_the_lab_working(page, site, labs):
     _, base = site
-    ctx = browser.new_context()
-    page = ctx.new_page()
-    page.watch = sitecheck.Recorder(page, base)
     loaded = False
     for lab, url in labs.items():
         controls = runtime.lab_module(lab).CONTROLS
@@ -329,8 +309,7 @@ def test_hostile_urls_run_no_script_show_a_notice_and_keep_the_lab_working(brows
         control = page.locator(f'[data-lab="{lab}"] [data-control="{other.name}"]')
         control.focus()
         assert sitecheck.change_with_keys(page, lab, other.name, control.evaluate("e => e.type")) is None
-    assert console_errors(page) == []
-    ctx.close()
+    assert page.watch.errors == []
 
 
 def url_cases(lab: str) -> list[tuple[str, bool]]:
@@ -372,9 +351,9 @@ REPLAY_URLS_JS = """async ([lab, cases]) => {
 
 
 @pytest.mark.browser
-def test_a_hundred_hostile_urls_per_lab_in_the_browser(tab, labs):
+def test_a_hundred_hostile_urls_per_lab_in_the_browser(page, site, labs):
     """Every hostile query string of `url_cases` goes through the real URL → controller → Pyodide → DOM path."""
-    page = tab
+    page.goto(site[1])
     problems, counts = [], {}
     for lab, url in labs.items():
         cases = url_cases(lab)
@@ -392,13 +371,13 @@ def test_a_hundred_hostile_urls_per_lab_in_the_browser(tab, labs):
     sitecheck.record("hostile-browser", {"cases": counts, "problems": problems})
     assert min(counts.values()) >= 100, counts
     assert_gate(problems, "hostile-url")
-    assert console_errors(page) == []
+    assert page.watch.errors == []
 
 
 @pytest.mark.browser
-def test_corrupt_lab_store_is_explained_and_left_untouched(tab, site, labs):
+def test_corrupt_lab_store_is_explained_and_left_untouched(page, site, labs):
     _, base = site
-    page = tab
+    page.goto(base)
     problems = []
     for lab, url in labs.items():
         key = STORE_PREFIX + lab
@@ -434,15 +413,15 @@ def test_corrupt_lab_store_is_explained_and_left_untouched(tab, site, labs):
             assert page.evaluate("() => typeof window.__pwned") == "undefined"
             sitecheck.instant_goto(page, base)
         page.evaluate("k => localStorage.removeItem(k)", key)
-    assert console_errors(page) == []
+    assert page.watch.errors == []
     assert_gate(problems, "stored")
 
 
 @pytest.mark.browser
-def test_corrupt_mvu_checklist_is_explained_and_left_untouched(tab, site):
-    out, _ = site
+def test_corrupt_mvu_checklist_is_explained_and_left_untouched(page, site):
+    out, base = site
     assert "data-mvu" in (out / "index.html").read_text(), "the stage page lost its MVU checklist"
-    page = tab
+    page.goto(base)
     box = page.locator("[data-mvu]")
     for stored in ("{", "not json", "null", '{"a": true}', "[1, 0]", '["true"]', INJECTIONS[0]):
         page.evaluate("([k, v]) => localStorage.setItem(k, v)", [MVU_KEY, stored])
@@ -458,4 +437,4 @@ def test_corrupt_mvu_checklist_is_explained_and_left_untouched(tab, site):
     saved = json.loads(page.evaluate("k => localStorage.getItem(k)", MVU_KEY))
     assert saved[0] is True and all(isinstance(v, bool) for v in saved)
     assert page.evaluate("() => typeof window.__pwned") == "undefined"
-    assert console_errors(page) == []
+    assert page.watch.errors == []
