@@ -80,7 +80,33 @@ class Toggle:
         return self.default, f"{self.label}: {_show(raw)} is not on/off; using {'on' if self.default else 'off'}."
 
 
-Control = Slider | Choice | Toggle
+@dataclass(frozen=True)
+class Multi:
+    """Any subset of fixed options, given as (value, label) pairs; travels as a comma list."""
+
+    name: str
+    label: str
+    options: tuple[tuple[str, str], ...]
+    default: str
+    help: str = ""
+
+    def parse(self, raw: object) -> tuple[str, str | None]:
+        """Clean value (the chosen options in declaration order, comma-joined) and an optional notice."""
+        values = [v for v, _ in self.options]
+        if not isinstance(raw, str):
+            return self.default, f"{self.label}: {_show(raw)} is not a list of {', '.join(values)}; using {self.default}."
+        picked = {part.strip() for part in raw.split(",") if part.strip()}
+        unknown = sorted(picked - set(values))
+        clean = ",".join(v for v in values if v in picked)
+        if unknown:
+            return clean or self.default, (f"{self.label}: {_show(','.join(unknown))} not among {', '.join(values)}; "
+                                           f"using {clean or self.default}.")
+        if not clean:
+            return self.default, f"{self.label}: nothing chosen; using {self.default}."
+        return clean, None
+
+
+Control = Slider | Choice | Toggle | Multi
 
 
 def defaults(controls: tuple[Control, ...]) -> dict:

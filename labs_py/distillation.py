@@ -37,6 +37,9 @@ SEED = 150302531  # arXiv 1503.02531, Hinton et al.: seeds the random init and t
 LEARNING_RATES = ("0.03", "0.1", "0.3", "1")
 
 _T = teacher.load()
+QUESTION = "What does a teacher's softened distribution tell a student that the one right token does not?"
+KEY = ("T", "alpha")
+STEPS: tuple = ()
 CONTROLS = (
     Choice("context", "Context", tuple((c.key, c.label) for c in _T.contexts), "g4",
            help="Where the teacher predicts the next token. 'top-20 only': GLTR data, no rest-of-vocabulary bucket."),
@@ -207,7 +210,7 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     elif action == "train":
         advance(ctx, run, DEFAULT_STEPS)
     html = context_section(ctx.key) + teacher_section(ctx.key, T) + student_section(ctx, run, T, alpha, lr, bool(params["logp"]))
-    return View(html, summary(ctx, run, T, alpha), run)
+    return View("", html, summary(ctx, run, T, alpha), state=run)
 
 
 @lru_cache(maxsize=32)

@@ -35,6 +35,9 @@ BF16_BYTES = 2
 LOSS_FLOOR = 1e-6  # bottom of the loss chart's log axis (at r = min(d, k) the optimum is 0)
 LEARNING_RATES = ("0.005", "0.01", "0.02", "0.05", "0.1")
 
+QUESTION = "What rank does a LoRA adapter need to capture a weight update, and what does it save?"
+KEY = ("r",)
+STEPS: tuple = ()
 CONTROLS = (
     Slider("r", "Rank r", 1, min(D, K), 1, 8, help="Rank of the cut ΔWᵣ and of the adapter BA.", integer=True),
     Slider("intrinsic", "Strong directions", 1, 16, 1, 4, help="How many large singular values the update has.", integer=True),
@@ -161,7 +164,7 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     elif action == "train":
         advance(run, t.dW, lr, DEFAULT_STEPS)
     html = rank_section(key, r, bool(params["log"])) + training_section(t, run, r, lr) + scale_section(r)
-    return View(html, summary(t, key, run, r), run)
+    return View("", html, summary(t, key, run, r), state=run)
 
 
 @lru_cache(maxsize=8)

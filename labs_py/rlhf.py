@@ -42,6 +42,9 @@ ALL_PAIRS = tuple(np.array(c) for c in zip(*[  # every within-prompt pair of can
     (pref.STARTS[p] + i, pref.STARTS[p] + j) for p, prompt in enumerate(pref.PROMPTS)
     for i in range(len(prompt.responses)) for j in range(i + 1, len(prompt.responses))], strict=True))
 
+QUESTION = "How does a reward model learn from your A/B picks, and what does DPO do with the same picks?"
+KEY = ("annotator",)
+STEPS: tuple = ()
 CONTROLS = (
     Choice("lr", "Learning rate η", tuple((v, v) for v in LEARNING_RATES), "1",
            help="Plain gradient descent on both models; try 30 to watch it overshoot."),
@@ -271,8 +274,8 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     else:
         s = state if isinstance(state, Session) else Session()
         s, store, note = act(s, params, action, payload)
-    return View(problem_html(s) + note_html(note) + pair_section(s, params) + reward_section(s, params)
-                + dpo_section(s, params) + annotator_section(s, params), summary(s, params), s, store)
+    return View("", problem_html(s) + note_html(note) + pair_section(s, params) + reward_section(s, params)
+                + dpo_section(s, params) + annotator_section(s, params), summary(s, params), state=s, store=store)
 
 
 # ---- rendering ---------------------------------------------------------------------------------

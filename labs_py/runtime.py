@@ -2,17 +2,24 @@
 
 Why: identical code paths at build time and in Pyodide make the snapshot and the live lab agree.
 The worker calls `handle` with JSON in and JSON out; per-instance state stays here in Python.
+
+Requests (JSON) and replies:
+  {lab, instance, params, action?, payload?}
+      → {slots: {chart, headline, numbers, body}, summary, params, query, notices, disabled, store}
+  {lab, instance, action: "forget"}            → {forgotten}
+  {lab, check: step id, prediction: text}      → {step, right, text} | {step, error}
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
 from types import ModuleType
 
 from labs_py.controls import clean, non_default
-from labs_py.html import lab_root, notices_html
-from labs_py.lab import LABS
+from labs_py.html import lab_root, notices_html, slots
+from labs_py.lab import LABS, Guess, Metric, Options, Step, View
 
 _STATE: dict[str, object] = {}
 
@@ -24,30 +31,69 @@ def lab_module(name: str) -> ModuleType:
     return importlib.import_module(f"labs_py.{name}")
 
 
-def snapshot(name: str, raw_params: object = None) -> str:
-    """The lab's full HTML at the given (untrusted) params, as written into the built page."""
+def view(name: str, raw_params: object = None) -> tuple[dict, list[str], View]:
+    """(clean params, notices, View) of a fresh lab at the given (untrusted) params."""
     mod = lab_module(name)
     params, notices = clean(mod.CONTROLS, raw_params)
-    view = mod.render(params, None, None, None)
-    return lab_root(name, mod.TITLE, mod.CONTROLS, mod.ACTIONS, params, view.html, view.summary, notices)
+    return params, notices, mod.render(params, None, None, None)
+
+
+def metrics(name: str, raw_params: object = None) -> dict[str, Metric]:
+    """What a fresh lab shows at these params: for tests and for numbers quoted in the text."""
+    return view(name, raw_params)[2].metrics
+
+
+def snapshot(name: str, raw_params: object = None) -> str:
+    """The lab's full HTML at the given (untrusted) params, as written into the built page."""
+    params, notices, v = view(name, raw_params)
+    return lab_root(name, lab_module(name), params, v, notices)
+
+
+def _prediction(step: Step, raw: object) -> str | None:
+    """The reader's prediction as text, or None when it is not one the step accepts."""
+    if isinstance(step.predict, Options):
+        return raw if isinstance(raw, str) and raw in {v for v, _ in step.predict.choices} else None
+    if isinstance(step.predict, Guess) and isinstance(raw, (str, int, float)) and not isinstance(raw, bool):
+        try:
+            x = float(raw)
+        except (ValueError, OverflowError):
+            return None
+        return f"{x:g}" if math.isfinite(x) and step.predict.lo <= x <= step.predict.hi else None
+    return None
+
+
+def check(name: str, step_id: object, raw_prediction: object) -> dict:
+    """Run a guided step's check with the lab's own code: {step, right, text} or {step, error}."""
+    steps = {s.id: s for s in lab_module(name).STEPS}
+    step = steps.get(step_id) if isinstance(step_id, str) else None
+    if step is None:
+        return {"step": str(step_id)[:40], "error": "This lab has no such step."}
+    prediction = _prediction(step, raw_prediction)
+    if prediction is None:
+        return {"step": step.id, "error": "Make a prediction first (one of the choices, or a number in range)."}
+    reveal = step.check(prediction)
+    return {"step": step.id, "right": reveal.right, "text": reveal.text}
 
 
 def handle(request_json: str) -> str:
-    """One live update: {lab, instance, params, action?, payload?} → {html, summary, params, query, notices, store}."""
+    """One live update, a forget, or a step check (see the module docstring for the shapes)."""
     req = json.loads(request_json)
+    if "check" in req:
+        return json.dumps(check(req["lab"], req["check"], req.get("prediction")))
     mod = lab_module(req["lab"])
     params, notices = clean(mod.CONTROLS, req.get("params"))
     key = f"{req['lab']}:{req.get('instance', '')}"
     if req.get("action") == "forget":
         _STATE.pop(key, None)
         return json.dumps({"forgotten": key})
-    view = mod.render(params, _STATE.get(key), req.get("action"), req.get("payload"))
-    _STATE[key] = view.state
+    v = mod.render(params, _STATE.get(key), req.get("action"), req.get("payload"))
+    _STATE[key] = v.state
     return json.dumps({
-        "html": view.html,
-        "summary": view.summary,
+        "slots": slots(v),
+        "summary": v.summary,
         "params": params,
         "query": non_default(mod.CONTROLS, params),
         "notices": notices_html(notices),
-        "store": view.store,
+        "disabled": v.disabled,
+        "store": v.store,
     })

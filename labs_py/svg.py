@@ -13,7 +13,8 @@ import numpy as np
 
 from labs_py.html import esc
 
-W, H = 560, 250  # viewBox; text at 13px stays legible when scaled to a phone's width
+W, H = 560, 250  # viewBox of a chart in a desktop column
+NARROW_W = 340  # viewBox width of the phone drawing: 13 px text stays ≥ 11 CSS px in a 300 px column
 PAD_L, PAD_R, PAD_T, PAD_B = 58, 16, 30, 40
 
 
@@ -66,9 +67,14 @@ def _open(title: str, width: int = W, height: int = H) -> str:
 
 def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, log_y: bool = False,
                x_range: tuple[float, float] | None = None, y_range: tuple[float, float] | None = None,
-               marks: Marks | None = None) -> str:
-    """A line chart with axes, ticks, legend, optional log-y axis and reference marks."""
+               marks: Marks | None = None, x_ticks: list[tuple[float, str]] | None = None, width: int = W) -> str:
+    """A line chart with axes, ticks, legend, optional log-y axis and reference marks.
+
+    x_ticks: explicit (position, label) ticks instead of round numbers; width: the viewBox width
+    (draw narrow for a phone rather than shrinking a wide drawing; the legend then wraps below).
+    """
     marks = marks or Marks()
+    legend, legend_h = _legend([(s.name, s.cls, "line", s.dashed) for s in series], width)
     xs = [s.x for s in series if len(s.x)] + [np.array([v for v, _, _ in marks.vlines] or [0.0])]
     ys = [s.y for s in series if len(s.y)] + [np.array([v for v, _, _ in marks.hlines] or [np.nan])]
     ys += [np.array([p[1] for p in marks.points] or [np.nan])]
@@ -93,7 +99,7 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
         x_hi = x_lo + 1
     if y_hi <= y_lo:
         y_hi = y_lo + 1
-    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    pw, ph = width - PAD_L - PAD_R, H - PAD_T - PAD_B
 
     def sx(x):
         return PAD_L + (np.asarray(x, float) - x_lo) / (x_hi - x_lo) * pw
@@ -104,26 +110,26 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
             y = np.log10(np.maximum(y, 1e-300))
         return PAD_T + ph - (np.clip(y, y_lo, y_hi) - y_lo) / (y_hi - y_lo) * ph
 
-    out = [_open(title)]
+    out = [_open(title, width, H + legend_h)]
     decade_step = max(1, math.ceil((y_hi - y_lo) / 8))  # at most ~8 labelled decades on a log axis
     yticks = [t for t in range(int(y_lo), int(y_hi) + 1) if t % decade_step == 0] if log_y else nice_ticks(y_lo, y_hi)
     for t in yticks:
         y = float(sy(10.0**t if log_y else t))
         label = f"1e{t}" if log_y else tick_label(t)
-        out.append(f'<line class="lab-grid" x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
+        out.append(f'<line class="lab-grid" x1="{PAD_L}" x2="{width - PAD_R}" y1="{y:.1f}" y2="{y:.1f}"/>'
                    f'<text class="lab-tick" x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
-    for t in nice_ticks(x_lo, x_hi, 6):
+    for t, text in x_ticks or [(t, tick_label(t)) for t in nice_ticks(x_lo, x_hi, 6)]:
         x = float(sx(t))
-        out.append(f'<text class="lab-tick" x="{x:.1f}" y="{H - PAD_B + 16}" text-anchor="middle">{tick_label(t)}</text>')
-    out.append(f'<line class="lab-axis" x1="{PAD_L}" x2="{W - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}"/>'
+        out.append(f'<text class="lab-tick" x="{x:.1f}" y="{H - PAD_B + 16}" text-anchor="middle">{esc(text)}</text>')
+    out.append(f'<line class="lab-axis" x1="{PAD_L}" x2="{width - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}"/>'
                f'<line class="lab-axis" x1="{PAD_L}" x2="{PAD_L}" y1="{PAD_T}" y2="{PAD_T + ph}"/>'
                f'<text class="lab-axis-label" x="{PAD_L + pw / 2:.0f}" y="{H - 6}" text-anchor="middle">{esc(x_label)}</text>'
                f'<text class="lab-axis-label" transform="rotate(-90)" x="{-(PAD_T + ph / 2):.0f}" y="14" '
                f'text-anchor="middle">{esc(y_label)}</text>')
     for y, label, cls in marks.hlines:
         yy = float(sy(y))
-        out.append(f'<line class="lab-ref {cls}" x1="{PAD_L}" x2="{W - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
-                   f'<text class="lab-ref-label {cls}" x="{W - PAD_R - 4}" y="{yy - 5:.1f}" text-anchor="end">{esc(label)}</text>')
+        out.append(f'<line class="lab-ref {cls}" x1="{PAD_L}" x2="{width - PAD_R}" y1="{yy:.1f}" y2="{yy:.1f}"/>'
+                   f'<text class="lab-ref-label {cls}" x="{width - PAD_R - 4}" y="{yy - 5:.1f}" text-anchor="end">{esc(label)}</text>')
     for x, label, cls in marks.vlines:
         xx = float(sx(x))
         out.append(f'<line class="lab-ref {cls}" x1="{xx:.1f}" x2="{xx:.1f}" y1="{PAD_T}" y2="{PAD_T + ph}"/>'
@@ -139,17 +145,47 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
         xx, yy = float(sx(x)), float(sy(y))
         out.append(f'<circle class="lab-point {cls}" cx="{xx:.1f}" cy="{yy:.1f}" r="5"/>')
         if label:
-            anchor = "end" if xx > W * 0.7 else "start"
+            anchor = "end" if xx > width * 0.7 else "start"
             dx = -8 if anchor == "end" else 8
             out.append(f'<text class="lab-point-label" x="{xx + dx:.1f}" y="{yy - 8:.1f}" text-anchor="{anchor}">{esc(label)}</text>')
-    legend_x = W - PAD_R
-    for s in reversed(series):
-        legend_x -= 12 + 7.2 * len(s.name) + 18
-        dash = ' stroke-dasharray="5 4"' if s.dashed else ""
-        out.append(f'<line class="lab-line {s.cls}" x1="{legend_x:.0f}" x2="{legend_x + 14:.0f}" y1="14" y2="14"{dash}/>'
-                   f'<text class="lab-legend" x="{legend_x + 18:.0f}" y="18">{esc(s.name)}</text>')
-    out.append("</svg>")
+    out.append(legend + "</svg>")
     return "".join(out)
+
+
+LEGEND_CHAR_W = 7.2  # average advance of a 13 px legend character
+
+
+def _legend(items: list[tuple[str, str, str, bool]], width: int) -> tuple[str, float]:
+    """Legend entries (name, cls, "line" | "box", dashed): one row at the top right when it fits
+    beside the title, else wrapped into rows under the chart. Returns (svg, extra height below)."""
+    sizes = [30 + LEGEND_CHAR_W * len(name) for name, *_ in items]
+    if not items:
+        return "", 0.0
+    rows: list[list[int]] = [[]]
+    room = width - PAD_L - PAD_R
+    for i, w in enumerate(sizes):
+        if rows[-1] and sum(sizes[j] for j in rows[-1]) + w > room:
+            rows.append([])
+        rows[-1].append(i)
+    top_right = len(rows) == 1 and sum(sizes) <= width * 0.55
+    out = []
+    for r, row in enumerate(rows):
+        x = width - PAD_R - sum(sizes[j] for j in row) if top_right else PAD_L
+        y = 14 if top_right else H + 8 + 20 * r
+        for j in row:
+            name, cls, kind, dashed = items[j]
+            dash = ' stroke-dasharray="5 4"' if dashed else ""
+            mark = (f'<line class="lab-line {cls}" x1="{x:.0f}" x2="{x + 14:.0f}" y1="{y}" y2="{y}"{dash}/>' if kind == "line"
+                    else f'<rect class="lab-bar {cls}" x="{x:.0f}" y="{y - 6}" width="12" height="10"/>')
+            out.append(f'{mark}<text class="lab-legend" x="{x + 18:.0f}" y="{y + 4}">{esc(name)}</text>')
+            x += sizes[j]
+    return "".join(out), 0.0 if top_right else 20.0 * len(rows) + 4
+
+
+def responsive(draw) -> str:
+    """A chart drawn twice, for a wide column and for a phone; CSS shows the one that fits."""
+    return (f'<div class="lab-chart-wide">{draw(W)}</div>'
+            f'<div class="lab-chart-narrow">{draw(NARROW_W)}</div>')
 
 
 def hbar_chart(labels: list[str], groups: list[tuple[str, np.ndarray, str]], title: str, x_label: str, *,
@@ -195,16 +231,16 @@ def hbar_chart(labels: list[str], groups: list[tuple[str, np.ndarray, str]], tit
 
 
 def histogram(edges: np.ndarray, counts: np.ndarray, title: str, x_label: str, *,
-              levels: np.ndarray | None = None, log_y: bool = True) -> str:
+              levels: np.ndarray | None = None, log_y: bool = True, width: int = W) -> str:
     """Bars of `counts` over `edges`; optional vertical ticks at quantization `levels`."""
-    pw, ph = W - PAD_L - PAD_R, H - PAD_T - PAD_B
+    pw, ph = width - PAD_L - PAD_R, H - PAD_T - PAD_B
     lo, hi = float(edges[0]), float(edges[-1])
     c = np.asarray(counts, float)
     top = np.log10(c.max() + 1) if log_y else c.max()
     hts = ((np.log10(c + 1) if log_y else c) / (top or 1) * ph).tolist()
     xs = (PAD_L + (np.asarray(edges, float) - lo) / (hi - lo) * pw).tolist()
     base = PAD_T + ph
-    out = [_open(title)]
+    out = [_open(title, width)]
     d = "".join(f"M{xs[i]:.1f} {base:.1f}V{base - hts[i]:.1f}H{xs[i + 1]:.1f}V{base:.1f}Z"
                 for i, n in enumerate(c.tolist()) if n > 0)
     out.append(f'<path class="lab-hist" d="{d}"/>')
@@ -214,10 +250,10 @@ def histogram(edges: np.ndarray, counts: np.ndarray, title: str, x_label: str, *
         for lv in shown[:300].tolist():
             x = PAD_L + (lv - lo) / (hi - lo) * pw
             out.append(f'<line class="lab-level" x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{PAD_T + ph}"/>')
-    for t in nice_ticks(lo, hi, 6):
+    for t in nice_ticks(lo, hi, 6 if width >= W else 4):
         x = PAD_L + (t - lo) / (hi - lo) * pw
         out.append(f'<text class="lab-tick" x="{x:.1f}" y="{H - PAD_B + 16}" text-anchor="middle">{tick_label(t)}</text>')
-    out.append(f'<line class="lab-axis" x1="{PAD_L}" x2="{W - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}"/>'
+    out.append(f'<line class="lab-axis" x1="{PAD_L}" x2="{width - PAD_R}" y1="{PAD_T + ph}" y2="{PAD_T + ph}"/>'
                f'<text class="lab-axis-label" x="{PAD_L + pw / 2:.0f}" y="{H - 6}" text-anchor="middle">{esc(x_label)}</text>'
                f'<text class="lab-axis-label" transform="rotate(-90)" x="{-(PAD_T + ph / 2):.0f}" y="14" '
                f'text-anchor="middle">{"count (log scale)" if log_y else "count"}</text></svg>')

@@ -7,7 +7,7 @@
   const STALL_MS = 20000; // no download progress or start-up stage (worker.mjs) for this long = failure
   const CALL_TIMEOUT_MS = 10000; // a live worker answers in milliseconds; silence means it died
   const LIVE_DEBOUNCE_MS = 900; // aria-live announcements wait until the reader stops dragging
-  const rt = { worker: null, ready: null, ids: 0, pending: new Map(), labs: new Set(), progress: null };
+  const rt = { worker: null, ready: null, generation: 0, ids: 0, pending: new Map(), labs: new Set(), progress: null };
   window.__labs = rt; // inspection hook for tests and the benchmark
 
   // This file is <site>/assets/labs/shim.js. Material's #__config keeps the base of the first page
@@ -33,6 +33,7 @@
       window.__labsEarly = null;
       const worker = early ? early.worker : new Worker(new URL("assets/labs/worker.mjs", siteBase()), { type: "module" });
       rt.worker = worker;
+      rt.generation += 1;
       let stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
       const fail = (why) => {
         clearTimeout(stall);
@@ -74,8 +75,12 @@
     rt.pending.clear();
   }
 
-  /** Send one request; resolves with the parsed reply, restarting a dead worker once. */
-  async function call(request, retried = false) {
+  /**
+   * Send one request and resolve with the parsed reply. A worker that does not answer is dropped
+   * and the call rejects with `err.lost`; the controller then re-sends its stored data to the
+   * fresh worker (rt.generation tells it a new one started) and repeats the request.
+   */
+  async function call(request) {
     const worker = await ensureRuntime();
     const reply = await new Promise((done) => {
       const id = ++rt.ids;
@@ -85,8 +90,7 @@
     });
     if (reply.lost) {
       dropWorker();
-      if (retried) throw new Error("the lab worker stopped answering");
-      return call({ ...request, restarted: true }, true);
+      throw Object.assign(new Error("the lab worker stopped answering"), { lost: true });
     }
     if (reply.error) throw new Error(reply.error);
     return JSON.parse(reply.out);
