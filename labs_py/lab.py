@@ -97,7 +97,8 @@ class View:
     charts, tables); summary: one sentence for screen readers; metrics: name → Metric, rendered
     by the framework as tiles; disabled: control name → why it does not apply in this setting;
     state: what a training lab keeps between calls (opaque to the runtime); store: reader data
-    the page should persist (JSON-able), or None.
+    the page should persist (JSON-able), or None; stop: Play should stop now (schedule ended or
+    converged; the view says why).
     """
 
     chart: str
@@ -107,6 +108,7 @@ class View:
     disabled: dict[str, str] = field(default_factory=dict)
     state: object = None
     store: object = None
+    stop: bool = False
 
 
 def nearest(choices: dict[str, float], x: float) -> str:

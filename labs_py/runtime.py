@@ -5,7 +5,7 @@ The worker calls `handle` with JSON in and JSON out; per-instance state stays he
 
 Requests (JSON) and replies:
   {lab, instance, params, action?, payload?}
-      → {slots: {chart, headline, numbers, body}, summary, params, query, notices, disabled, store}
+      → {slots: {chart, headline, numbers, body}, summary, params, query, notices, disabled, store, stop}
   {lab, instance, action: "forget"}            → {forgotten}
   {lab, check: step id, prediction: text}      → {step, right, text} | {step, error}
 """
@@ -96,4 +96,5 @@ def handle(request_json: str) -> str:
         "notices": notices_html(notices),
         "disabled": v.disabled,
         "store": v.store,
+        "stop": v.stop,
     })
