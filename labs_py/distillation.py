@@ -1,378 +1,240 @@
-"""Distillation Lab: a student learns GPT-2 small's next-token distribution, softened by a temperature T.
+"""Distillation Lab: why a small student learns more from a teacher's softened probabilities than from the labels.
 
-The teacher is real: GPT-2 small's (117M) logits for its top-K next tokens plus one exact
-"rest of vocabulary" bucket (`teacher`). The student has one logit per bucket, the rest bucket's logit
-shared by all its tokens (or, in low-rank mode, only R parameters), and Adam minimises Hinton et al.'s
-loss α·T²·KL(p_t^T ‖ p_s^T) + (1 − α)·CE (`kd`). Moving T or α keeps the student and changes what it is pulled towards; a new context,
-student or initialisation starts a new run.
+Two identical students (softmax regression on 8×8 digits, `kd_student`) learn from the same small
+transfer set: one from the hard labels only (α = 0), one from the build-trained teacher network's
+probabilities at temperature T mixed with the labels by α (`distill_run`); both are scored on
+held-out digits. Leaving one digit out of the transfer set repeats Hinton et al.'s §3 experiment.
+Below, a real teacher's soft distribution: GPT-2 small's next token at the same T (`soft_targets`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import lru_cache
-
 import numpy as np
 
-from labs_py import kd, teacher
-from labs_py.controls import Choice, Slider, Toggle
-from labs_py.fmt import count, pct, sig
-from labs_py.html import esc, figure, metric, metrics_grid
-from labs_py.lab import View
-from labs_py.svg import Marks, Panel, Series, hbar_panels, line_chart
+from labs_py import digit_teacher, digits, distill_run, soft_targets, teacher
+from labs_py.controls import Choice, Slider
+from labs_py.distill_run import SCHEDULE, STEPS_PER_FRAME, Run, Scores
+from labs_py.fmt import count, pct
+from labs_py.html import esc, figure
+from labs_py.lab import Guess, Metric, Options, Reveal, Step, View, nearest, undefined
+from labs_py.svg import Marks, Series, line_chart, responsive
 
 NAME = "distillation"
 TITLE = "Distillation Lab"
-DEFAULT_STEPS = 300  # one "Train" run; with α = 1 and free logits the KL is then below 1e-4
-STEPS_PER_FRAME = 5  # Adam steps per `step` action (Play sends one per animation frame)
-MAX_POINTS = 150  # loss history kept and drawn; past that, every other point is dropped and the stride doubles
-MAX_MARKS = 3  # setting changes marked on the loss chart (the latest ones)
-R = 3  # parameters of the low-rank student
-INIT_SCALE = 2.0  # standard deviation of the random initial logits
-BETA1, BETA2, EPS = 0.9, 0.99, 1e-12  # Adam; β₂ = 0.99 adapts quickly when T or α moves
-LOSS_FLOOR = 1e-7  # bottom of the loss chart's log axis
-LOG_FLOOR = (-12, -2)  # range of the lowest decade drawn on the log-scale bars
-CLIP_RATIO = 2.0  # the linear bars cut a bucket whose probability exceeds this multiple of every token's
-SEED = 150302531  # arXiv 1503.02531, Hinton et al.: seeds the random init and the low-rank features
-LEARNING_RATES = ("0.03", "0.1", "0.3", "1")
+QUESTION = "Why does a small student learn more from a teacher's softened probabilities than from the right answers alone?"
+MAX_TRANSFER = 1000  # of the 1,201 training images
 
-_T = teacher.load()
-QUESTION = "What does a teacher's softened distribution tell a student that the one right token does not?"
-KEY = ("T", "alpha")
-STEPS: tuple = ()
 CONTROLS = (
-    Choice("context", "Context", tuple((c.key, c.label) for c in _T.contexts), "g4",
-           help="Where the teacher predicts the next token. 'top-20 only': GLTR data, no rest-of-vocabulary bucket."),
-    Slider("T", "Temperature T", teacher.T_LO, teacher.T_HI, teacher.T_STEP, 2.0,
-           help="Softens teacher and student alike: p = softmax(z / T)."),
+    Slider("T", "Temperature T", teacher.T_LO, teacher.T_HI, teacher.T_STEP, 4.0,
+           help="Softens teacher and student alike: p = softmax(z / T). Scoring is at T = 1."),
     Slider("alpha", "Weight α of the soft targets", 0.0, 1.0, 0.05, 0.9,
-           help="α·T²·KL(teacher ‖ student) + (1 − α)·CE(true next token)."),
-    Choice("lr", "Learning rate (Adam)", tuple((v, v) for v in LEARNING_RATES), "0.3",
-           help="Adam moves each parameter by about this much per step."),
-    Choice("init", "Student starts", (("uniform", "uniform (all logits 0)"), ("random", "random (seeded)")), "uniform",
-           help="All logits 0 is uniform over the whole vocabulary: the rest bucket's tokens share one logit."),
-    Choice("student", "Student", (("free", "free logits: one per bucket"), ("lowrank", f"low-rank: {R} parameters")),
-           "free", help=f"Low-rank: logits = Φ w with a fixed random Φ of {R} columns, so it cannot match exactly."),
-    Toggle("logp", "Log-scale probabilities", 0, help="Shows the ratios between small probabilities: the dark knowledge."),
+           help="Loss α·T²·KL(teacher ‖ student) + (1 − α)·CE(label); α = 0 is the hard-label student."),
+    Slider("transfer", "Transfer-set size", 20, MAX_TRANSFER, 10, 100, unit=" images", integer=True,
+           help="Training images both students learn from (the teacher saw all 1,201)."),
+    Choice("omit", "Leave out a digit", (("none", "none"), *((str(c), str(c)) for c in range(10))), "none",
+           help="Remove every image of this digit from the transfer set (Hinton et al. §3)."),
+    Choice("context", "GPT-2 context", tuple((c.key, c.label) for c in teacher.load().contexts), "g4",
+           help="Where GPT-2 small predicts the next token, in the soft-distribution section."),
 )
-ACTIONS = (("play", "Play"), ("step", f"Step ×{STEPS_PER_FRAME}"), ("train", f"Train {DEFAULT_STEPS} steps"),
-           ("reset", "Reset"))
+KEY = ("T", "alpha")
+ACTIONS = (("play", "Play"), ("train", f"Train {SCHEDULE} steps"))
 
 
-# ---- the student ----------------------------------------------------------------------------
-
-@lru_cache(maxsize=32)
-def features(n: int, student: str) -> np.ndarray:
-    """Φ (n, p) with logits v = Φ w: the identity for free logits, fixed random columns for low rank."""
-    if student == "free":
-        return np.eye(n)
-    return np.random.default_rng([SEED, n]).standard_normal((n, R))  # (n, R)
+def run_key(params: dict) -> tuple:
+    """(T, α, transfer-set size, omitted digit or None, seed): what a run depends on."""
+    omit = None if params["omit"] == "none" else int(params["omit"])
+    return float(params["T"]), float(params["alpha"]), int(params["transfer"]), omit, distill_run.SEED
 
 
-def initial_params(ctx: teacher.Context, student: str, init: str) -> np.ndarray:
-    """w at step 0: zeros (a uniform student), or seeded Gaussian logits with standard deviation INIT_SCALE."""
-    Phi = features(ctx.n, student)  # (n, p)
-    if init == "uniform":
-        return np.zeros(Phi.shape[1])
-    index = [c.key for c in _T.contexts].index(ctx.key)
-    scale = INIT_SCALE / np.sqrt(np.mean(np.sum(Phi * Phi, axis=1)))  # so that each logit has std INIT_SCALE
-    return np.random.default_rng([SEED, index]).standard_normal(Phi.shape[1]) * scale
+def measure(run: Run, params: dict) -> dict[str, Metric]:
+    """Every number the lab shows for this run (the GPT-2 teacher's numbers last)."""
+    T, alpha, n, omit, seed = run.key
+    s: Scores = run.history[-1]
+    n_test, size = distill_run.held_out_count(None), distill_run.transfer(n, omit, seed).size
+    acc_t = distill_run.teacher_accuracy()
+    held = f"held-out accuracy, {count(n_test)} images"
+    m = {
+        "acc_hard": Metric(s.acc_hard, "Hard labels only (α = 0)", pct(s.acc_hard), held, True),
+        "acc_soft": Metric(s.acc_soft, f"Soft targets (T = {T:g}, α = {alpha:g})", pct(s.acc_soft), held, True),
+        "acc_teacher": Metric(acc_t, "Teacher (64 → 128 → 10 network)", pct(acc_t), held, omit is None),
+    }
+    if omit is None:
+        why = "no digit is left out: pick one under Advanced"
+        m["acc_omitted_hard"] = undefined("Left-out digit, hard labels", why)
+        m["acc_omitted_soft"] = undefined("Left-out digit, soft targets", why)
+    else:
+        k = distill_run.held_out_count(omit)
+        for name, acc, shift in (("hard", s.omitted_hard, s.shift_hard), ("soft", s.omitted_soft, s.shift_soft)):
+            m[f"acc_omitted_{name}"] = Metric(acc, f"Held-out {omit}s, {name} {'labels' if name == 'hard' else 'targets'}",
+                                              f"{pct(acc, 0)} ({round(acc * k)} of {k})",
+                                              f"share of the {k} held-out {omit}s recognised, bias raised by {shift:+.2f}", True)
+        m["omitted_soft_raw"] = Metric(s.raw_omitted_soft, f"Held-out {omit}s, soft, bias not raised",
+                                       pct(s.raw_omitted_soft, 0), "before the bias shift")
+    m["soft_minus_hard"] = Metric(s.acc_soft - s.acc_hard, "Soft − hard", f"{100 * (s.acc_soft - s.acc_hard):+.1f} points",
+                                  "difference in held-out accuracy, percentage points")
+    m["step"] = Metric(run.t, "Steps", f"{run.t} of {SCHEDULE}", "full-batch Adam steps, both students")
+    m["transfer_size"] = Metric(size, "Transfer images used", count(size),
+                                f"first {n} of a seeded shuffle of the training split" + (f", {omit}s removed" if omit is not None else ""))
+    L = s.losses
+    m["loss_soft"] = Metric(float(L.total[1]), "Soft student's loss", f"{L.total[1]:.3g}",
+                            f"α·T²·KL + (1 − α)·CE on the transfer set; KL {L.kl[1]:.3g}")
+    m["loss_hard"] = Metric(float(L.total[0]), "Hard student's cross-entropy", f"{L.total[0]:.3g}", "on the transfer set")
+    m.update(soft_targets.metrics(params["context"], T))
+    return m
 
 
-@dataclass
-class Run:
-    """A student in training: parameters w, Adam's moments, the losses so far and where settings changed."""
-
-    key: tuple  # (context, student, init): a change starts a new run
-    w: np.ndarray  # (p,) parameters; logits v = Φ w
-    m: np.ndarray  # (p,) Adam's first moment
-    s: np.ndarray  # (p,) Adam's second moment
-    settings: tuple  # (T, alpha, lr) in force now
-    t: int = 0
-    history: list[tuple[float, float, float]] = field(default_factory=list)  # (kl, ce, total) after 0, stride, … steps
-    stride: int = 1
-    marks: list[tuple[int, tuple, tuple]] = field(default_factory=list)  # (step, settings before, settings after)
-
-
-def new_run(ctx: teacher.Context, student: str, init: str, settings: tuple) -> Run:
-    """A fresh student, with the losses at step 0 recorded."""
-    w = initial_params(ctx, student, init)
-    run = Run((ctx.key, student, init), w, np.zeros_like(w), np.zeros_like(w), settings)
-    run.history.append(astuple(losses_now(ctx, run, *settings[:2])))
-    return run
+def accuracy_chart(run: Run, width: int) -> str:
+    """Held-out accuracy of both students after every frame, the teacher's as a line."""
+    T, alpha, _, omit, _ = run.key
+    h = run.history
+    xs = np.array([s.t for s in h], float)
+    series = [Series("hard labels", xs, 100 * np.array([s.acc_hard for s in h]), "c0"),
+              Series(f"soft, T = {T:g}, α = {alpha:g}", xs, 100 * np.array([s.acc_soft for s in h]), "c1")]
+    if omit is not None:
+        series += [Series(f"hard, {omit}s only", xs, 100 * np.array([s.omitted_hard for s in h]), "c0", dashed=True),
+                   Series(f"soft, {omit}s only", xs, 100 * np.array([s.omitted_soft for s in h]), "c1", dashed=True)]
+    marks = Marks(hlines=[(100 * distill_run.teacher_accuracy(), "teacher", "c3")])
+    return line_chart(series, "Held-out accuracy", "step", "held-out accuracy (%)",
+                      x_range=(0, SCHEDULE), y_range=(0, 100), marks=marks, width=width)
 
 
-def logits(ctx: teacher.Context, run: Run) -> np.ndarray:
-    """The student's logits v = Φ w over the context's buckets, shape (n,)."""
-    return features(ctx.n, run.key[1]) @ run.w
+def run_status(run: Run) -> str:
+    """Where the run is, and why Play stopped when it did."""
+    if run.stopped == "schedule":
+        return f"Schedule ended: both students took all {SCHEDULE} steps. Play starts them again from zero."
+    if run.stopped == "converged":
+        return (f"Converged at step {run.t}: neither loss moved by more than {distill_run.CONVERGED:g} of its value over "
+                f"the last {STEPS_PER_FRAME} steps, so Play stopped.")
+    return f"Step {run.t} of {SCHEDULE}. Play continues, Train finishes the schedule at once."
 
-
-def losses_now(ctx: teacher.Context, run: Run, T: float, alpha: float) -> kd.Losses:
-    """The loss terms of the student as it is, at these settings."""
-    return kd.kd_losses(logits(ctx, run), teacher.teacher_log_probs(ctx, T), ctx.y, T, alpha, ctx.log_m)
-
-
-def astuple(L: kd.Losses) -> tuple[float, float, float]:
-    """(kl, ce, total) for the history."""
-    return L.kl, L.ce, L.total
-
-
-def advance(ctx: teacher.Context, run: Run, steps: int) -> None:
-    """`steps` Adam steps on w at the run's current settings, recording the losses after each one."""
-    T, alpha, lr = run.settings
-    Phi = features(ctx.n, run.key[1])  # (n, p)
-    log_pt = teacher.teacher_log_probs(ctx, T)  # (n,)
-    pt = np.exp(log_pt)
-    log_m = ctx.log_m  # (n,)
-    for _ in range(steps):
-        g = Phi.T @ kd.kd_grad(Phi @ run.w, pt, ctx.y, T, alpha, log_m)  # (p,)
-        run.t += 1
-        run.m = BETA1 * run.m + (1 - BETA1) * g
-        run.s = BETA2 * run.s + (1 - BETA2) * g * g
-        m_hat, s_hat = run.m / (1 - BETA1**run.t), run.s / (1 - BETA2**run.t)
-        run.w = run.w - lr * m_hat / (np.sqrt(s_hat) + EPS)
-        if run.t % run.stride == 0:
-            run.history.append(astuple(kd.kd_losses(Phi @ run.w, log_pt, ctx.y, T, alpha, log_m)))
-        while len(run.history) > MAX_POINTS:
-            run.history = run.history[::2]
-            run.stride *= 2
-
-
-def retune(run: Run, settings: tuple) -> None:
-    """Apply new (T, α, lr) to a running student, marking the change on the loss chart once it has trained."""
-    if settings == run.settings:
-        return
-    if run.t > 0:
-        if run.marks and run.marks[-1][0] == run.t:
-            step, before, _ = run.marks.pop()
-            if before != settings:
-                run.marks.append((step, before, settings))
-        else:
-            run.marks.append((run.t, run.settings, settings))
-        run.marks = run.marks[-MAX_MARKS:]
-    run.settings = settings
-
-
-# ---- teacher-side figures (cached: they depend on the context and T only) ------------------
-
-@lru_cache(maxsize=256)
-def teacher_view(key: str, T: float) -> tuple[np.ndarray, float, float | None, float | None]:
-    """(p_t^T over the buckets, its entropy, the full-vocabulary entropy, KL(345M ‖ 117M) over the same buckets)."""
-    ctx = teacher.context(key)
-    log_pt = teacher.teacher_log_probs(ctx, T)
-    ref = teacher.reference_log_probs(ctx, T)
-    kl_ref = kd.kl(ref, log_pt) if ref is not None else None
-    return np.exp(log_pt), kd.entropy(log_pt), teacher.vocab_entropy(ctx, T), kl_ref
-
-
-@lru_cache(maxsize=256)
-def best(key: str, student: str, T: float, alpha: float) -> kd.Losses | None:
-    """The lowest loss this student can reach (Newton on the convex loss); None when α = 0 (no finite minimum)."""
-    if alpha <= 0:
-        return None
-    ctx = teacher.context(key)
-    return kd.optimum(features(ctx.n, student), teacher.teacher_log_probs(ctx, T), ctx.y, T, alpha, ctx.log_m)[1]
-
-
-@lru_cache(maxsize=64)
-def entropy_curve(key: str) -> tuple[np.ndarray, np.ndarray | None]:
-    """Teacher entropy as a fraction of its maximum at every grid temperature: over the buckets (log n)
-    and, when known, over the full vocabulary (log 50,257)."""
-    ctx = teacher.context(key)
-    grid = teacher.T_GRID.tolist()
-    H = np.array([kd.entropy(teacher.teacher_log_probs(ctx, T)) for T in grid]) / np.log(ctx.n)
-    if ctx.tail_lse is None:
-        return H, None
-    return H, np.array([teacher.vocab_entropy(ctx, T) for T in grid]) / np.log(_T.vocab_size)
-
-
-@lru_cache(maxsize=32)
-def bucket_labels(key: str) -> list[str]:
-    """Row labels: each token with its whitespace visible, the true next token ticked, then the rest bucket."""
-    ctx = teacher.context(key)
-    rows = [teacher.shown(tok) + (" ✓" if i == ctx.y else "") for i, tok in enumerate(ctx.tokens)]
-    return rows + ([f"rest ({count(ctx.tail_size)})"] if ctx.tail_size else [])
-
-
-# ---- rendering ------------------------------------------------------------------------------
 
 def render(params: dict, state: object = None, action: str | None = None, payload: object = None) -> View:
-    """Teacher and student side by side, the gradient, the loss curves and how T reshapes the teacher."""
-    ctx = teacher.context(params["context"])
-    T, alpha, lr = float(params["T"]), float(params["alpha"]), float(params["lr"])
-    settings = (T, alpha, lr)
-    key = (ctx.key, params["student"], params["init"])
-    fresh = not isinstance(state, Run) or state.key != key or action == "reset"
-    run = new_run(ctx, params["student"], params["init"], settings) if fresh else state
-    retune(run, settings)
-    if action == "step":
-        advance(ctx, run, STEPS_PER_FRAME)
-    elif action == "train":
-        advance(ctx, run, DEFAULT_STEPS)
-    html = context_section(ctx.key) + teacher_section(ctx.key, T) + student_section(ctx, run, T, alpha, lr, bool(params["logp"]))
-    return View("", html, summary(ctx, run, T, alpha), state=run)
+    """Accuracy curves beside T and α, headline tiles, then the setup, the data and the GPT-2 teacher."""
+    key = run_key(params)
+    run = state if isinstance(state, Run) and state.key == key else None
+    if action == "step":  # one Play frame; a finished run starts again from zero
+        if run is None or run.done:
+            run = distill_run.new_run(key)
+        distill_run.advance(run, STEPS_PER_FRAME)
+    elif action == "train" and run is not None and not run.done:
+        distill_run.advance(run, SCHEDULE)
+    elif run is None or action == "train":
+        run = distill_run.complete(key)
+    metrics = measure(run, params)
+    T, alpha, n, omit, _ = key
+    chart = (figure(responsive(lambda w: accuracy_chart(run, w)),
+                    "Both students start at zero and take the same full-batch Adam steps on the same transfer set; "
+                    "accuracy is measured at T = 1 on digits neither has seen."
+                    + (f" Dashed: the held-out {omit}s, after raising that digit's bias." if omit is not None else ""))
+             + f'<p class="lab-note kd-status" data-run-status="{esc(run.stopped or "running")}">{esc(run_status(run))}</p>')
+    html = setup_note(key) + provenance_note() + soft_targets.section(params["context"], T)
+    s = run.history[-1]
+    summary = (f"After {run.t} steps on {count(distill_run.transfer(n, omit, key[4]).size)} transfer images: hard labels "
+               f"{pct(s.acc_hard)}, soft targets at T = {T:g}, α = {alpha:g} {pct(s.acc_soft)} held-out accuracy"
+               + (f"; held-out {omit}s: hard {pct(s.omitted_hard, 0)}, soft {pct(s.omitted_soft, 0)}." if omit is not None else "."))
+    return View(chart, html, summary, metrics, state=run, stop=action == "step" and run.done)
 
 
-@lru_cache(maxsize=32)
-def context_section(key: str) -> str:
-    """The text the teacher has read, the true next token, and where the numbers come from (cached HTML)."""
-    ctx = teacher.context(key)
-    src = _T.sources[ctx.source]
-    if ctx.y is None:
-        truth = "none: the sentence ends here"
-    else:
-        truth = f"<code>{esc(teacher.shown(ctx.tokens[ctx.y]))}</code>, the teacher's choice number {count(ctx.y_rank)}"
-    extra = ctx.y is not None and ctx.y_rank > ctx.top_k  # the true next token was added below the top K
-    if ctx.source == "gluon":
-        scope = (f"Buckets: the teacher's top {ctx.top_k} tokens{', the true next token' if extra else ''} and one "
-                 f"bucket for the other {count(ctx.tail_size)} of the {count(_T.vocab_size)} tokens; softening is "
-                 "exact over the full vocabulary.")
-    else:
-        scope = (f"<strong>Top-20 only</strong>: GLTR published GPT-2 small's 20 most likely tokens (here {pct(ctx.top_mass)} "
-                 f"of its probability at T = 1), rounded to 5 decimals. The lab renormalises over them"
-                 f"{' and the true next token' if extra else ''}, so softening is exact within this set only; there "
-                 "is no rest bucket and no GPT-2 medium reference.")
-    note = f" {esc(ctx.note)}" if ctx.note else ""
-    commit = f" @ <code>{esc(src['commit'][:7])}</code>" if src["commit"] else ""
-    return (
-        f'<p class="kd-context"><span class="kd-context__label">Context</span>'
-        f'<span class="kd-context__text">{esc(ctx.prefix)}</span><span class="kd-context__cursor">▮</span></p>'
-        f'<p class="lab-note">True next token: {truth}. {scope}{note} Source: {esc(src["model"])}, '
-        f"<code>{esc(src['project'])}</code>{commit} ({esc(src['licence'])}); token text from "
-        f"{esc(_T.sources['vocab']['project'])} ({esc(_T.sources['vocab']['licence'])}).</p>"
-    )
+def setup_note(key: tuple) -> str:
+    """What the two students learn from, in words."""
+    T, _, n, omit, seed = key
+    size = distill_run.transfer(n, omit, seed).size
+    left = f", minus its {n - size} images of the digit {omit}" if omit is not None else ""
+    shift = (f" Afterwards the {omit}'s bias of each student is raised until its mean probability for {omit} on the transfer "
+             f"images, at T = {T:g}, equals the teacher's: transfer data only, never the held-out set.") if omit is not None else ""
+    return (f'<p class="lab-note">Transfer set: {count(size)} images, the first {n} of a seeded shuffle of the training split'
+            f"{left}. Students: softmax regression on the 64 pixels (650 parameters; the teacher has 9,610). Hard: "
+            f"cross-entropy with the labels. Soft: α·T²·KL(p_t^T ‖ p_s^T) + (1 − α)·CE, with the teacher's probabilities "
+            f"at T = {T:g}.{shift}</p>")
 
 
-@lru_cache(maxsize=256)
-def teacher_section(key: str, T: float) -> str:
-    """Teacher metrics at T and the entropy-versus-T curve (cached HTML: it does not depend on the student)."""
-    ctx = teacher.context(key)
-    pt, H, Hv, kl_ref = teacher_view(ctx.key, T)
-    top = int(np.argmax(pt[:len(ctx.tokens)]))  # the most likely single token (the rest bucket is many)
-    tiles = [
-        metric("teacher_entropy", H, f"{H:.3f} nats", "Teacher entropy at T", f"over the {ctx.n} buckets; flat = {np.log(ctx.n):.2f}"),
-        metric("teacher_top", float(pt[top]), f"{pt[top]:.3g}", f"Teacher's p({teacher.shown(ctx.tokens[top])}) at T",
-               "its most likely token"),
-    ]
-    if ctx.tail_size:
-        tiles.append(metric("teacher_rest", float(pt[-1]), f"{pt[-1]:.3g}", "Teacher's rest bucket at T",
-                            f"{count(ctx.tail_size)} tokens together"))
-    if Hv is not None:
-        tiles.append(metric("teacher_entropy_vocab", Hv, f"{Hv:.3f} nats", "Entropy, full vocabulary",
-                            f"all {count(_T.vocab_size)} tokens at T"))
-    if kl_ref is not None:
-        kl_vocab = teacher.reference_kl_vocab(ctx, T)
-        tiles += [metric("kl_ref", kl_ref, sig(kl_ref), "KL(345M ‖ 117M) at T", f"GPT-2 medium vs small, over the {ctx.n} buckets"),
-                  metric("kl_ref_vocab", kl_vocab, sig(kl_vocab), "KL(345M ‖ 117M), full vocabulary", "what the buckets hide")]
-    H_curve, Hv_curve = entropy_curve(ctx.key)
-    series = [Series(f"{ctx.n} buckets", teacher.T_GRID, H_curve, "c0")]
-    points = [(T, H / np.log(ctx.n), f"T = {T:g}", "c0")]
-    if Hv_curve is not None:
-        series.append(Series("vocabulary", teacher.T_GRID, Hv_curve, "c3", dashed=True))
-        points.append((T, Hv / np.log(_T.vocab_size), "", "c3"))
-    chart = line_chart(series, "How T reshapes the teacher", "temperature T", "entropy / its maximum",
-                       x_range=(teacher.T_LO, teacher.T_HI), y_range=(0, 1.1),
-                       marks=Marks(hlines=[(1.0, "flat", "c2")], points=points))
-    caption = "T → 0 puts all mass on the top token (entropy 0); large T flattens the distribution towards uniform (1)."
-    if ctx.tail_size:
-        caption += (" Over the buckets the curve turns down once the many tokens of the rest bucket together outweigh "
-                    "the top ones; over the vocabulary it keeps rising.")
-    return metrics_grid(tiles) + figure(chart, caption)
+def provenance_note() -> str:
+    """Where the digits and the teacher come from, with their sha256."""
+    prov = digits.provenance()
+    origin = prov["origin"]
+    t = digit_teacher.load()
+    tp = t.provenance
+    return (f'<p class="lab-note kd-provenance" data-provenance>Data: {esc(origin["title"])} ({esc(origin["creators"])}, '
+            f'{origin["year"]}, {esc(origin["repository"])}, {esc(origin["licence"])}), the {count(prov["shape"][0])} '
+            f'8×8 images shipped in {esc(prov["package"])} {esc(prov["version"])} as <code>{esc(prov["path"])}</code>; data '
+            f'sha256 <code class="kd-hash">{esc(prov["data_sha256"])}</code>. Split: {esc(tp["split"])}, '
+            f'{count(tp["n_train"])} training and {count(tp["n_test"])} held-out images. Teacher: trained by the build '
+            f'({tp["epochs"]} epochs of Adam, pixel noise σ = {tp["noise"]:g}, weight decay {tp["weight_decay"]:g}, seed '
+            f'{tp["seed"]}); weights sha256 <code class="kd-hash">{esc(t.sha256)}</code>.</p>')
 
 
-def student_section(ctx: teacher.Context, run: Run, T: float, alpha: float, lr: float, log_scale: bool) -> str:
-    """Student metrics, teacher-vs-student bars with the gradient, and the loss curves."""
-    pt, _, _, kl_ref = teacher_view(ctx.key, T)
-    v = logits(ctx, run)
-    ps_T, ps = np.exp(kd.student_log_probs(v, T, ctx.log_m)), np.exp(kd.student_log_probs(v, 1.0, ctx.log_m))
-    L = losses_now(ctx, run, T, alpha)
-    g = kd.kd_grad(v, pt, ctx.y, T, alpha, ctx.log_m)  # (n,) ∂L/∂v
-    p_count = features(ctx.n, run.key[1]).shape[1]
-    mode = (f"free logits ({p_count} parameters, one per bucket)" if run.key[1] == "free"
-            else f"low-rank ({p_count} parameters: logits = Φ w, Φ a fixed random {ctx.n}×{p_count} matrix)")
-    tiles = [
-        metric("step", run.t, count(run.t), "Steps", f"Adam, learning rate {lr:g}"),
-        metric("loss", L.total, sig(L.total, 4), "Loss", "α·T²·KL + (1 − α)·CE"),
-        metric("kl", L.kl, sig(L.kl, 3), "KL(teacher ‖ student) at T", "soft-target term, without T²"),
-    ]
-    if ctx.y is not None:
-        tiles += [metric("ce", L.ce, sig(L.ce, 3), "CE on the true token", "hard-label term, at T = 1"),
-                  metric("label_mass", float(ps[ctx.y]), f"{ps[ctx.y]:.3f}", "Student's p(true token)", "at T = 1")]
-    grad_norm = float(np.sqrt(g @ g))
-    tiles.append(metric("grad_norm", grad_norm, sig(grad_norm, 3), "‖∂L/∂v‖", "gradient w.r.t. the student's logits"))
-    opt = best(ctx.key, run.key[1], T, alpha)
-    if opt is not None:
-        tiles.append(metric("best_loss", opt.total, sig(opt.total, 4), "Lowest reachable loss", "this student, these T and α"))
-    bars = hbar_panels(bucket_labels(ctx.key), [probability_panel(ctx, pt, ps_T, T, log_scale),
-                                                Panel("gradient ∂L/∂v", [("∂L/∂v", g, "c2")], x_range=symmetric(g))],
-                       "Teacher vs student", marked=() if ctx.y is None else (ctx.y,))
-    curve = loss_chart(ctx, run, kl_ref, opt, T, alpha)
-    hard = "" if ctx.y is not None else " There is no true next token here, so the hard-label term is absent."
-    note = (f'<p class="lab-note" data-student-mode="{esc(run.key[1])}">Student: <strong>{esc(mode)}</strong>, '
-            f"started {'uniform' if run.key[2] == 'uniform' else 'at random'}. Each step Adam follows the gradient "
-            f"∂L/∂v = α·T·(p_s^T − p_t^T) + (1 − α)·(p_s − y), drawn on the right.{hard}</p>")
-    return (note + metrics_grid(tiles)
-            + figure(bars, "Left: teacher (GPT-2 small) and student at temperature T, the teacher's value printed; ✓ marks "
-                           "the true next token; a notch marks a bar cut at the panel's edge. Right: the gradient of the "
-                           "loss for each logit; a step lowers the logits with a positive bar.")
-            + figure(curve, "Losses after each step at the settings in force then; dashed lines mark where T, α or the "
-                            "learning rate changed."))
+# ---- guided steps: each answer is computed by the lab's own code when the reader checks ----------
+
+def _final(T: float, alpha: float, n: int, omit: int | None) -> Scores:
+    return distill_run.complete((T, alpha, n, omit, distill_run.SEED)).history[-1]
 
 
-def probability_panel(ctx: teacher.Context, pt: np.ndarray, ps_T: np.ndarray, T: float, log_scale: bool) -> Panel:
-    """Teacher and student probabilities at T: log10 from a decade set by the teacher, or linear with the
-    rest bucket's bar cut when it would dwarf every token's."""
-    groups = [("teacher", pt, "c0"), ("student", ps_T, "c1")]
-    title = f"probability at T = {T:g}"
-    if log_scale:
-        floor = float(np.clip(np.floor(np.log10(max(float(pt.min()), 1e-300))), *LOG_FLOOR))
-        return Panel(title + " (log)", groups, value_fmt="{:.3g}", weight=1.7, log_floor=floor)
-    tokens = max(float(pt[:len(ctx.tokens)].max()), float(ps_T[:len(ctx.tokens)].max()))
-    hi = max(float(pt.max()), float(ps_T.max()))
-    if hi > CLIP_RATIO * tokens:
-        hi = tokens
-    return Panel(title, groups, x_range=(0.0, hi * 1.05), value_fmt="{:.3g}", weight=1.7)
+def _check_entropy(prediction: str) -> Reveal:
+    ctx = teacher.context("g4")
+    H1, H4 = teacher.vocab_entropy(ctx, 1.0), teacher.vocab_entropy(ctx, 4.0)
+    share = H4 / np.log(teacher.load().vocab_size)
+    p1 = soft_targets.distribution("g4", 1.0)
+    right = prediction == nearest({"10": 0.1, "50": 0.5, "97": 0.97}, share)
+    return Reveal(right, f"{pct(share)} of the maximum: {H4:.2f} nats at T = 4 against {H1:.3f} at T = 1 (uniform over "
+                         f"{count(teacher.load().vocab_size)} tokens is {np.log(teacher.load().vocab_size):.2f}). At T = 1 "
+                         f"␣as holds {p1[ctx.y]:.3f}; at T = 4 the rest of the vocabulary holds "
+                         f"{pct(float(soft_targets.distribution('g4', 4.0)[-1]))}: tens of thousands of unlikely tokens, each "
+                         "raised to the power 1/4, outweigh the few likely ones.")
 
 
-def symmetric(g: np.ndarray) -> tuple[float, float]:
-    """An x-range centred on zero that holds every value of g."""
-    m = max(float(np.max(np.abs(g))), 1e-12)
-    return -m * 1.05, m * 1.05
+def _check_small_transfer(prediction: str) -> Reveal:
+    s = _final(4.0, 0.9, 100, None)
+    gain = 100 * (s.acc_soft - s.acc_hard)
+    right = abs(float(prediction) - gain) <= 2
+    return Reveal(right, f"{gain:+.1f} points: hard labels {pct(s.acc_hard)}, soft targets {pct(s.acc_soft)} on the "
+                         f"{count(distill_run.held_out_count(None))} held-out digits. With 100 images the labels say one "
+                         "thing per image; the teacher's probabilities also say which other digits each image resembles, "
+                         "and how much.")
 
 
-def change_label(before: tuple, after: tuple) -> str:
-    """Short text for a settings change, e.g. 'T 2→4'."""
-    names = ("T", "α", "lr")
-    parts = [f"{n} {a:g}→{b:g}" for n, a, b in zip(names, before, after, strict=True) if a != b]
-    return ", ".join(parts)
+def _check_omitted(prediction: str) -> Reveal:
+    s = _final(4.0, 0.9, 100, 3)
+    right = abs(float(prediction) / 100 - s.omitted_soft) <= 0.1
+    return Reveal(right, f"{pct(s.omitted_soft, 0)} of the held-out 3s, with no 3 among its transfer images; the hard-label "
+                         f"student gets {pct(s.omitted_hard, 0)}. The soft student learned what a 3 looks like from the "
+                         f"teacher's small p(3) on 5s, 8s and 9s. Raising its bias for 3 (by {s.shift_soft:+.2f}, from transfer "
+                         f"data) changed little here; the hard student's bias went up by {s.shift_hard:+.1f} and still "
+                         "finds no 3: its weights never learned one.")
 
 
-def loss_chart(ctx: teacher.Context, run: Run, kl_ref: float | None, opt: kd.Losses | None, T: float, alpha: float) -> str:
-    """KL, CE and total loss over the steps (log scale), with the 345M reference and the best reachable loss."""
-    hist = np.array(run.history)  # (points, 3)
-    xs = np.arange(len(run.history), dtype=float) * run.stride
-    if xs[-1] != run.t:
-        xs[-1] = run.t
-    series = [Series("KL", xs, hist[:, 0], "c0"), Series("total", xs, hist[:, 2], "c2")]
-    if ctx.y is not None:
-        series.insert(1, Series("CE", xs, hist[:, 1], "c1"))
-    marks = Marks(vlines=[(float(step), change_label(b, a), "c3") for step, b, a in run.marks])
-    if kl_ref is not None:
-        marks.hlines.append((kl_ref, f"KL(345M ‖ 117M) at T = {T:g}", "c3"))
-    if opt is not None and opt.total > LOSS_FLOOR:
-        marks.hlines.append((opt.total, "lowest reachable total", "c2"))
-    values = hist[np.isfinite(hist) & (hist > 0)]
-    values = np.concatenate([values, [m[0] for m in marks.hlines]])
-    lo = max(float(values.min()) * 0.5 if values.size else LOSS_FLOOR, LOSS_FLOOR)
-    hi = float(values.max()) * 2 if values.size else 1.0
-    return line_chart(series, f"Training at α = {alpha:g}", "step", "loss (log scale)", log_y=True,
-                      x_range=(0, float(max(DEFAULT_STEPS, run.t))), y_range=(lo, hi), marks=marks)
+def _check_alpha_zero(prediction: str) -> Reveal:
+    s = _final(4.0, 0.0, 100, None)
+    same = s.acc_soft == s.acc_hard
+    right = prediction == ("same" if same else "different")
+    return Reveal(right, f"Both {pct(s.acc_soft)}: with α = 0 the soft term is gone, the loss is the labels' cross-entropy, "
+                         "and the two students take exactly the same steps. T then changes nothing either.")
 
 
-def summary(ctx: teacher.Context, run: Run, T: float, alpha: float) -> str:
-    """One sentence for screen readers."""
-    _, H, _, _ = teacher_view(ctx.key, T)
-    L = losses_now(ctx, run, T, alpha)
-    ce = f", cross-entropy {sig(L.ce, 3)}" if ctx.y is not None else ""
-    return (f"Context ending '{ctx.prefix[-30:]}': teacher entropy {H:.2f} nats at T = {T:g}. Student after {run.t} steps: "
-            f"KL {sig(L.kl, 3)}{ce}, loss {sig(L.total, 3)} at α = {alpha:g}.")
+def _check_more_data(prediction: str) -> Reveal:
+    small, large = _final(4.0, 0.9, 100, None), _final(4.0, 0.9, MAX_TRANSFER, None)
+    g_small, g_large = 100 * (small.acc_soft - small.acc_hard), 100 * (large.acc_soft - large.acc_hard)
+    verdict = "shrinks" if g_large < g_small - 0.5 else "grows" if g_large > g_small + 0.5 else "same"
+    return Reveal(prediction == verdict,
+                  f"From {g_small:+.1f} points with 100 images to {g_large:+.1f} with {count(MAX_TRANSFER)}: hard labels reach "
+                  f"{pct(large.acc_hard)}, soft targets {pct(large.acc_soft)}. The more labelled images, the less there is "
+                  "left for the teacher's extra information to add (Hinton et al. §6 used 3 % of their speech data).")
+
+
+STEPS = (
+    Step("entropy", "After “…tools such”, GPT-2 small gives ␣as 0.995. At T = 4, how close to uniform over its 50,257 "
+                    "tokens is it (entropy as a share of the maximum)?", {"T": 4, "context": "g4"},
+         Options((("10", "a little flatter: about 10 %"), ("50", "half-way: about 50 %"), ("97", "almost uniform: over 90 %"))),
+         _check_entropy),
+    Step("small-transfer", "100 transfer images, T = 4, α = 0.9: how many percentage points of held-out accuracy do soft "
+                           "targets gain over hard labels?", {"T": 4, "alpha": 0.9, "transfer": 100, "omit": "none"},
+         Guess("gain in points", -10, 30, 1, 0, " points"), _check_small_transfer),
+    Step("omitted", "Now no 3 at all in the transfer set. What share of the held-out 3s does the soft student recognise?",
+         {"T": 4, "alpha": 0.9, "transfer": 100, "omit": "3"}, Guess("held-out 3s recognised", 0, 100, 5, 50, " %"),
+         _check_omitted),
+    Step("alpha-zero", "Set α = 0 (T = 4). How does the soft-target student end up against the hard-label one?",
+         {"T": 4, "alpha": 0, "transfer": 100, "omit": "none"},
+         Options((("same", "exactly the same"), ("different", "different: T still softens something"))), _check_alpha_zero),
+    Step("more-data", f"Give both students {count(MAX_TRANSFER)} transfer images instead of 100. The soft − hard gap…",
+         {"T": 4, "alpha": 0.9, "transfer": MAX_TRANSFER, "omit": "none"},
+         Options((("grows", "grows"), ("same", "stays about the same"), ("shrinks", "shrinks"))), _check_more_data),
+)

@@ -341,21 +341,25 @@ def _panel_scale(p: Panel) -> tuple[float, float, list[float], list[str], list[n
 
 
 def hbar_panels(labels: list[str], panels: list[Panel], title: str, *, label_w: int = 104, bar: int = 6,
-                marked: tuple[int, ...] = ()) -> str:
+                marked: tuple[int, ...] = (), width: int = W, legend: bool = True) -> str:
     """Small multiples of horizontal bars side by side, one row per label (e.g. probabilities, then gradients).
 
-    Rows listed in `marked` get a highlight band (class lab-row-mark) across the whole chart.
+    Rows listed in `marked` get a highlight band (class lab-row-mark) across the whole chart; width:
+    the viewBox width (draw a narrow one for phones; the legend then moves under the title); legend:
+    False when the panel titles already say what the bars are.
     """
     n = len(labels)
     g_max = max((len(p.groups) for p in panels), default=1)
     row_h = g_max * (bar + 1) + 5
-    top, gap, value_w = PAD_T + 20, 14, 46
+    names = [g[0] for p in panels for g in p.groups] if legend else []
+    legend_below = width < W and sum(12 + 7.2 * len(name) + 18 for name in names) > width * 0.45
+    top, gap, value_w = PAD_T + 20 + (18 if legend_below else 0), 14, 46
     height = top + n * row_h + 30
-    usable = W - label_w - PAD_R - gap * (len(panels) - 1)
+    usable = width - label_w - PAD_R - gap * (len(panels) - 1)
     total_weight = sum(p.weight for p in panels) or 1.0
-    out = [_open(title, W, height)]
+    out = [_open(title, width, height)]
     for i in marked:
-        out.append(f'<rect class="lab-row-mark" x="4" y="{top + i * row_h - 1:.1f}" width="{W - 8}" height="{row_h:.1f}"/>')
+        out.append(f'<rect class="lab-row-mark" x="4" y="{top + i * row_h - 1:.1f}" width="{width - 8}" height="{row_h:.1f}"/>')
     for i, label in enumerate(labels):
         out.append(f'<text class="lab-bar-label" x="{label_w - 6}" y="{top + i * row_h + row_h / 2 + 4:.1f}" '
                    f'text-anchor="end">{esc(label)}</text>')
@@ -391,10 +395,32 @@ def hbar_panels(labels: list[str], panels: list[Panel], title: str, *, label_w: 
                            f'text-anchor="end">{esc(p.value_fmt.format(v))}</text>')
         out.append(f'<line class="lab-axis" x1="{base:.1f}" x2="{base:.1f}" y1="{top - 2}" y2="{height - 28}"/>')
         x0 += width + gap
-    legend_x = W - PAD_R
-    for name, _, cls in reversed([g for p in panels for g in p.groups]):
+    legend_x, legend_y = width - PAD_R, 26 if legend_below else 8
+    for name, _, cls in reversed([g for p in panels for g in p.groups] if legend else []):
         legend_x -= 12 + 7.2 * len(name) + 18
-        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="8" width="12" height="10"/>'
-                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="18">{esc(name)}</text>')
+        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="{legend_y}" width="12" height="10"/>'
+                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="{legend_y + 10}">{esc(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def share_bar(parts: list[tuple[str, float, str]], title: str, *, width: int = W) -> str:
+    """One horizontal bar split into parts (label, share, cls) that add up to 1, each labelled with its share.
+
+    For a quantity that would squash every other bar on a common scale (e.g. the rest of a vocabulary).
+    """
+    x0, pw, y, h = 8, width - 16, 30, 22
+    out = [f'<svg class="lab-chart lab-share" viewBox="0 0 {width} {y + h + 22 * len(parts) + 6}" role="img" '
+           f'aria-label="{esc(title)}"><title>{esc(title)}</title>'
+           f'<text class="lab-chart__title" x="{x0}" y="18">{esc(title)}</text>']
+    x = float(x0)
+    for _, share, cls in parts:
+        w = max(share, 0.0) * pw
+        out.append(f'<rect class="lab-bar {cls}" x="{x:.1f}" y="{y}" width="{max(w, 0.5):.1f}" height="{h}"/>')
+        x += w
+    for i, (label, _, cls) in enumerate(parts):
+        ly = y + h + 18 + 22 * i
+        out.append(f'<rect class="lab-bar {cls}" x="{x0}" y="{ly - 10}" width="12" height="10"/>'
+                   f'<text class="lab-legend" x="{x0 + 18}" y="{ly}">{esc(label)}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import derive_teacher  # noqa: E402
 import export_digits  # noqa: E402
+import train_digit_teacher  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
 from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
@@ -34,7 +35,8 @@ CODE_PAGES = {
     "quantization": ("quant.py", "quantization.py"),
     "lora": ("jacobi_svd.py", "lora_fit.py", "lora.py"),
     "rlhf": ("bradley_terry.py", "dpo.py", "preferences.py", "rlhf.py"),
-    "distillation": ("kd.py", "teacher.py", "distillation.py"),
+    "distillation": ("kd.py", "kd_student.py", "digit_teacher.py", "distill_run.py", "teacher.py", "soft_targets.py",
+                     "distillation.py"),
 }
 SHARED_MODULES = ("lab.py", "controls.py", "html.py", "svg.py", "fmt.py", "runtime.py")
 _stats: dict = {"words": {}, "labs": set(), "books": 0}
@@ -55,8 +57,9 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
 
 
 def on_config(config):
-    """Register the `lab` fence with superfences; export the digits and derive the teacher data if stale."""
+    """Register the `lab` fence with superfences; export the digits, train the digit teacher, derive GPT-2's data (if stale)."""
     export_digits.ensure()
+    train_digit_teacher.ensure()
     derive_teacher.ensure()
     fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     fences.append({"name": "lab", "class": "lab", "format": format_lab})
