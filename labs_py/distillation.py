@@ -33,7 +33,7 @@ CONTROLS = (
            help="Training images both students learn from (the teacher saw all 1,201)."),
     Choice("omit", "Leave out a digit", (("none", "none"), *((str(c), str(c)) for c in range(10))), "none",
            help="Remove every image of this digit from the transfer set (Hinton et al. §3)."),
-    Choice("context", "GPT-2 context", tuple((c.key, c.label) for c in teacher.load().contexts), "g4",
+    Choice("context", "GPT-2 context", teacher.CONTEXTS, "g4",
            help="Where GPT-2 small predicts the next token, in the soft-distribution section."),
 )
 KEY = ("T", "alpha")

@@ -24,6 +24,11 @@ TOP_KS = (1, 5, 20)  # cumulative masses drawn against T
 PHONE_W = 310  # the token bars' phone drawing: about the column's CSS width, so 12 px labels stay 12 px
 
 
+def share(x: float) -> str:
+    """A share of the probability as a percentage: one decimal, or significant figures below 0.1 %."""
+    return pct(x) if x >= 0.001 or x == 0 else f"{sig(100 * x, 2)} %"
+
+
 @lru_cache(maxsize=512)
 def distribution(key: str, T: float) -> np.ndarray:
     """p^T over the context's buckets (tokens, then the rest bucket when there is one)."""
@@ -95,17 +100,20 @@ def metrics(key: str, T: float) -> dict[str, Metric]:
     H = kd.entropy(np.log(np.maximum(p, 1e-300)))
     top = int(np.argmax(p[:len(ctx.tokens)]))
     out = {
-        "teacher_entropy": Metric(H, f"GPT-2 entropy at T = {T:g}", f"{H:.3f} nats",
+        "teacher_entropy": Metric(H, f"GPT-2 entropy at T = {T:g}", f"{sig(H)} nats",
                                   f"over the {ctx.n} buckets; flat = {np.log(ctx.n):.2f}"),
         "teacher_top": Metric(float(p[top]), f"GPT-2 p({teacher.shown(ctx.tokens[top])}) at T = {T:g}", sig(float(p[top])),
                               "its most likely token"),
     }
     if ctx.tail_size:
-        out["teacher_rest"] = Metric(float(p[-1]), f"GPT-2 rest of vocabulary at T = {T:g}", pct(float(p[-1])),
+        out["teacher_rest"] = Metric(float(p[-1]), f"GPT-2 rest of vocabulary at T = {T:g}", share(float(p[-1])),
                                      f"{count(ctx.tail_size)} tokens together, share of all the mass")
         Hv = teacher.vocab_entropy(ctx, T)
-        out["teacher_entropy_vocab"] = Metric(Hv, "GPT-2 entropy, full vocabulary", f"{Hv:.3f} nats",
+        out["teacher_entropy_vocab"] = Metric(Hv, "GPT-2 entropy, full vocabulary", f"{sig(Hv)} nats",
                                               f"all {count(teacher.load().vocab_size)} tokens at T = {T:g}")
+        kl = teacher.reference_kl_vocab(ctx, T)
+        out["kl_medium_small"] = Metric(kl, f"KL(GPT-2 medium ‖ small) at T = {T:g}", f"{sig(kl)} nats",
+                                        "how far a bigger model's soft distribution is, over the full vocabulary")
     return out
 
 
@@ -119,11 +127,11 @@ def section(key: str, T: float) -> str:
                     "Each bar is one token's probability at T, on a scale set by the largest token so every bar stays "
                     "readable; ✓ marks the token that really came next. ␣ is a leading space.")]
     if ctx.tail_size:
-        listed = float(p[:-1].sum())
+        listed, rest = float(p[:-1].sum()), float(p[-1])
         rank = rest_rank(key, T)
         parts.append(figure(responsive(lambda w: share_bar(
-            [(f"the {len(ctx.tokens)} listed tokens: {pct(listed)}", listed, "c0"),
-             (f"rest of the vocabulary ({count(ctx.tail_size)} tokens): {pct(1 - listed)}", 1 - listed, "c3")],
+            [(f"the {len(ctx.tokens)} listed tokens: {share(listed)}", listed, "c0"),
+             (f"rest of the vocabulary ({count(ctx.tail_size)} tokens): {share(rest)}", rest, "c3")],
             f"Where the mass is at T = {T:g}", width=w)),
             f"The rest bucket is drawn apart: at this T it would rank {rank} of {ctx.n} as one bar, and on a common "
             "scale it would squash the tokens."))

@@ -28,6 +28,33 @@ T_LO, T_HI, T_STEP = 0.5, 10.0, 0.1  # the temperature slider, and the grid the 
 T_GRID = np.round(T_LO + T_STEP * np.arange(round((T_HI - T_LO) / T_STEP) + 1), 10)  # (96,)
 VISIBLE = {" ": "␣", "\n": "↵", "\t": "⇥", "\r": "␍"}  # whitespace drawn so a token's leading space shows
 
+# The contexts the build derives (key, menu label), known without the data so the lab imports without it;
+# tests check that the derived data has exactly these.
+CONTEXTS = (
+    ("g0", "1/14: natural"),
+    ("g1", "2/14: natural language"),
+    ("g2", "3/14: natural language processing"),
+    ("g3", "4/14: …language processing tools"),
+    ("g4", "5/14: …processing tools such"),
+    ("g5", "6/14: …processing tools such as"),
+    ("g6", "7/14: …processing tools such as gl"),
+    ("g7", "8/14: …processing tools such as glu"),
+    ("g8", "9/14: …processing tools such as gluon"),
+    ("g9", "10/14: …tools such as gluonnl"),
+    ("g10", "11/14: …tools such as gluonnlp"),
+    ("g11", "12/14: …tools such as gluonnlp and"),
+    ("g12", "13/14: …such as gluonnlp and torch"),
+    ("g13", "14/14: …as gluonnlp and torchtext"),
+    ("w4", "top-20 only · woodchuck: How much wood would"),
+    ("w13", "top-20 only · woodchuck: …a woodchuck chuck if a woodch"),
+    ("w15", "top-20 only · woodchuck: …chuck if a woodchuck could"),
+    ("w17", "top-20 only · woodchuck: …a woodchuck could chuck wood"),
+    ("u25", "top-20 only · unicorn: …unexplored valley, in the And"),
+    ("u43", "top-20 only · unicorn: …the unicorns spoke perfect"),
+    ("u86", "top-20 only · unicorn: …cience. ↵ Now, after almost two"),
+    ("u106", "top-20 only · unicorn: …finally solved. ↵ Dr. Jorge P"),
+)
+
 
 @dataclass(frozen=True)
 class Context:

