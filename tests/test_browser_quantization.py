@@ -86,7 +86,8 @@ def test_controls_that_do_not_apply_are_disabled_with_the_reason(lab):
     assert "4-bit code" in lab.text_content('[data-disabled-reason="bits"]')
     assert metric(lab, "bits_per_param") == pytest.approx(4.5)
     lab.select_option('[data-control="method"]', "absmax")
-    lab.wait_for_function("() => document.querySelector('[data-control=dq]').disabled && !document.querySelector('[data-control=bits]').disabled")
+    lab.wait_for_function("() => document.querySelector('[data-control=dq]').disabled"
+                          " && !document.querySelector('[data-control=bits]').disabled")
     assert "one scale" in lab.text_content('[data-disabled-reason="block"]').lower()
 
 

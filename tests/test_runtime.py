@@ -22,7 +22,8 @@ def test_disabled_controls_travel_in_the_reply_and_the_snapshot():
     reply = json.loads(runtime.handle(json.dumps({"lab": "quantization", "params": {"method": "nf4"}})))
     assert "bits" in reply["disabled"]
     snap = runtime.snapshot("quantization", {"method": "nf4"})
-    assert 'data-control="bits" min="2" max="16" step="1" value="4" aria-describedby="quantization-bits-help quantization-bits-off" disabled' in snap
+    bits = snap.split('data-control="bits"')[1].split(">")[0]
+    assert bits.endswith(" disabled") and 'aria-describedby="quantization-bits-help quantization-bits-off"' in bits
 
 
 def test_injected_html_in_params_is_escaped():
