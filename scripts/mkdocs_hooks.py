@@ -127,6 +127,13 @@ def _fill_stats(site: Path) -> None:
         return f'<span class="reading-time" data-reading-time="{uri}">{minutes(words[uri])} min</span>'
 
     html = re.sub(r'<span class="reading-time" data-reading-time="([^"]+)"></span>', reading_time, html)
+
+    def steps_total(m: re.Match) -> str:
+        n = len(lab_runtime.lab_module(m.group(1)).STEPS)
+        return (f'<span class="steps-done" data-steps-done="{m.group(1)}" data-steps-total="{n}">'
+                f"{n} guided steps</span>")
+
+    html = re.sub(r'<span class="steps-done" data-steps-done="([^"]+)"></span>', steps_total, html)
     index.write_text(html)
 
 

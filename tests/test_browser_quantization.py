@@ -91,7 +91,7 @@ def test_controls_that_do_not_apply_are_disabled_with_the_reason(lab):
     assert "one scale" in lab.text_content('[data-disabled-reason="block"]').lower()
 
 
-def test_a_step_sets_up_takes_a_prediction_checks_and_remembers(lab):
+def test_a_step_sets_up_takes_a_prediction_checks_and_remembers(lab, site):
     step = lab.locator('[data-step="zeros"]')
     step.locator("[data-step-setup]").click()
     lab.wait_for_function("() => location.search.includes('method=absmax')")
@@ -106,7 +106,10 @@ def test_a_step_sets_up_takes_a_prediction_checks_and_remembers(lab):
     stored = json.loads(lab.evaluate("() => localStorage.getItem('lab-steps:quantization')"))
     assert stored == {"v": 1, "steps": {"zeros": {"prediction": "60", "right": True}}}
     assert "1 of 5 steps done" in lab.text_content("[data-lab-steps-progress]")
-    lab.reload()
+    lab.click(f'.md-sidebar--primary a.md-nav__link[href="{site[1]}"]')  # the stage page, by instant navigation
+    lab.wait_for_selector('[data-steps-done="quantization"]')
+    assert lab.text_content('[data-steps-done="quantization"]') == "1 of 5 steps done"
+    lab.go_back()
     wait_live(lab, LAB)
     assert lab.get_attribute('[data-step="zeros"]', "data-step-state") == "done"
     assert lab.is_checked('[data-step="zeros"] [data-step-predict][value="60"]')
