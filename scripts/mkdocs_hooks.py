@@ -59,7 +59,7 @@ LAB_NUMBER = re.compile(r"\{\{lab (\w+)\.(\w+)((?: [\w-]+=[\w.,-]+)*)\}\}")
 def lab_number(m: re.Match) -> str:
     """`{{lab quantization.zero_share bits=4 method=absmax}}` → the text the lab shows for that metric there."""
     lab, name, raw = m.group(1), m.group(2), dict(kv.split("=", 1) for kv in m.group(3).split())
-    params, notices, view = lab_runtime.view(lab, raw)
+    _, notices, view = lab_runtime.view(lab, raw)
     if notices:
         raise ValueError(f"{m.group(0)}: {' '.join(notices)}")
     if name not in view.metrics:
