@@ -118,7 +118,7 @@ def measure(s: Setup, b: Bill, fix: Fix | None) -> dict[str, Metric]:
         metrics["tokens_per_s"] = Metric(t.tokens_per_s, "Tokens per second", approx(t.tokens_per_s),
                                          "training throughput on one GPU")
     else:
-        why = f"does not fit on the {g.label}: no run to time" + (f" (with the fix: {fix.label})" if fix else "")
+        why = "no run to time: it does not fit (see the cheapest change below)" if fix else "no run to time: it does not fit"
         metrics["gpu_hours"] = undefined("GPU-hours", why, True)
         metrics["cost_usd"] = undefined("Cost", why, True)
         metrics["tokens_per_s"] = undefined("Tokens per second", why)
@@ -159,7 +159,7 @@ def seq_chart(s: Setup, width: int) -> str:
                       "sequence length, tokens (log scale)", "GiB (log scale)", log_y=True,
                       marks=Marks(hlines=[(g.usable_gib, f"{g.label} usable", "c1")],
                                   points=[(math.log2(s.seq), here, "you", "c1")]),
-                      x_ticks=ticks, width=width)
+                      x_ticks=ticks, x_range=(math.log2(SEQ_AXIS[0]), math.log2(SEQ_AXIS[-1])), width=width)
 
 
 def table(s: Setup, b: Bill) -> str:

@@ -427,8 +427,8 @@ def stacked_bar(segments: list[Segment], title: str, x_label: str, *, limit: tup
     def sx(v: float) -> float:
         return PAD_L + v / hi * pw
 
-    bar_y, bar_h, axis_y = 48, 36, 96
-    items = [(f"{s.name} {value_fmt.format(s.value)}" + (f"–{value_fmt.format(s.upto)}" if s.upto else ""), s.cls)
+    bar_y, bar_h, axis_y = 48, 44, 104
+    items = [(f"{s.name} {value_fmt.format(s.value)}" + (f" (up to {value_fmt.format(s.upto)})" if s.upto else ""), s.cls)
              for s in segments if s.value > 0 or s.upto]
     sizes = [26 + LEGEND_CHAR_W * len(text) for text, _ in items]
     rows: list[list[int]] = [[]]
