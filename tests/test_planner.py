@@ -76,7 +76,7 @@ def test_stage_page_links_carry_the_exercise_settings():
     links = re.findall(r"\(labs/planner\.md\?[^)]+\)", text)
     assert len(links) == 2 and links[0] == links[1]
     raw = preset(links[0])
-    params, notices = clean(planner.CONTROLS, raw)
+    _, notices = clean(planner.CONTROLS, raw)
     assert notices == []
     m = runtime.metrics("planner", raw)
     assert m["params_trainable"].value == 16_777_216  # the exercise table's LoRA parameter count

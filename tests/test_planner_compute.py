@@ -5,8 +5,7 @@ from itertools import combinations, product
 
 import pytest
 
-from labs_py.planner_compute import (QLORA_SLOWDOWN, attention_fwd, candidates, cheapest_fix, flops_per_token,
-                                     run_time)
+from labs_py.planner_compute import QLORA_SLOWDOWN, attention_fwd, candidates, cheapest_fix, flops_per_token, run_time
 from labs_py.planner_gpus import GPUS
 from labs_py.planner_memory import Setup, bill
 from labs_py.planner_models import MODELS, params_total

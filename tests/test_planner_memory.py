@@ -100,7 +100,7 @@ def test_qlora_weights_nf4_with_double_quantization():
     m = MODELS["llama-3.1-8b"]
     linear = 32 * (4096 * 4096 * 2 + 4096 * 1024 * 2 + 3 * 4096 * 14336)
     rest = 2 * 128256 * 4096 + 65 * 4096
-    assert NF4_DQ_BITS == pytest.approx(4 + 8 / 64 + 32 / (64 * 256), abs=5e-4)
+    assert pytest.approx(4 + 8 / 64 + 32 / (64 * 256), abs=5e-4) == NF4_DQ_BITS
     assert bill(Setup(method="qlora")).get("weights") == pytest.approx(linear * NF4_DQ_BITS / 8 + rest * 2)
     assert linear + rest == params_total(m)
 
