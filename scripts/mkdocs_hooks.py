@@ -34,6 +34,7 @@ CODE_PAGES = {
     "lora": ("jacobi_svd.py", "lora_fit.py", "lora.py"),
     "rlhf": ("bradley_terry.py", "dpo.py", "preferences.py", "rlhf.py"),
     "distillation": ("kd.py", "teacher.py", "distillation.py"),
+    "planner": ("planner_models.py", "planner_gpus.py", "planner_memory.py", "planner_compute.py", "planner.py"),
 }
 SHARED_MODULES = ("lab.py", "controls.py", "html.py", "svg.py", "fmt.py", "runtime.py")
 _stats: dict = {"words": {}, "labs": set(), "books": 0}

@@ -74,7 +74,7 @@ def bad_values(control) -> list:
     elif isinstance(control, Multi):
         names = [v for v, _ in control.options]
         values += [",".join(reversed(names)), names[0] + ",", "," + names[0], f"{names[0]},{names[0]}", names[0].upper(),
-                   ",".join(names) + ",zz", "zz", ",", f"{names[0]};{names[-1]}"]
+                   ",".join(names) + ",zz", "zz", ",", ",,", f"{names[0]};{names[-1]}", [names[0]], {names[0]: 1}, 1, 0]
     else:
         values += [2, -1, 0.5, "yes", "on", "TRUE", "2"]
     return [v for v in values if not valid(control, v)]
