@@ -74,7 +74,7 @@ def measure(s: Session, params: dict) -> dict[str, Metric]:
     if s.w.any():
         acc, lo, hi = ms.heldout(s.w)
         m["heldout_acc"] = Metric(acc, "Held-out accuracy", _share(acc),
-                                  f"of {H} pairs from unseen prompts; 95 % interval {_share(lo)}–{_share(hi)}", True)
+                                  f"of {H} pairs from unseen prompts; 95 % interval {_share(lo)[:-2]}–{_share(hi)}", True)
     else:
         m["heldout_acc"] = undefined("Held-out accuracy", no_w, True)
     curve = ms.bon_curve(s.w)
@@ -243,26 +243,26 @@ def pair_section(s: Session, params: dict, live: bool) -> str:
 def bon_chart(curve: ms.BonCurve, bon: int, width: int) -> str:
     """Proxy and true reward of best-of-n's answer against n (log scale), the reader's n marked."""
     x = np.log2(np.array(ms.BON_NS, float))
-    series = [Series("true reward r*", x, curve.true, "c1")]
+    series = [Series("true r*", x, curve.true, "c1")]
     points = [(np.log2(bon), float(curve.true[ms.BON_NS.index(bon)]), "", "c1")]
     if curve.proxy is not None:
-        series.insert(0, Series("learned reward w·φ", x, curve.proxy, "c0"))
+        series.insert(0, Series("learned w·φ", x, curve.proxy, "c0"))
         points.append((np.log2(bon), float(curve.proxy[ms.BON_NS.index(bon)]), "", "c0"))
     step = 1 if width >= 500 else 2
     ticks = [(float(np.log2(n)), str(n)) for k, n in enumerate(ms.BON_NS) if k % step == 0]
     lo = min(-0.5, float(np.min(curve.true)) - 0.2)
     hi = max(1.0, float(np.max(curve.proxy if curve.proxy is not None else curve.true)) + 0.2)
-    return line_chart(series, "Best-of-n against the learned reward", "n: answers drawn per prompt (log scale)",
+    return line_chart(series, "Reward of best-of-n's pick", "n: answers drawn per prompt (log scale)",
                       "change from n = 1 (SD)", x_range=(0, 8), y_range=(lo, hi), x_ticks=ticks, width=width,
-                      marks=Marks(hlines=[(0.0, "", "c3")], vlines=[(np.log2(bon), f"n = {bon}", "c3")], points=points))
+                      marks=Marks(hlines=[(0.0, "", "c3")], vlines=[(np.log2(bon), "", "c3")], points=points))
 
 
 def bon_figure(s: Session, params: dict) -> str:
     """The main chart with a caption that says what is plotted and over what."""
     curve = ms.bon_curve(s.w)
     bon = int(params["bon"])
-    caption = ("Best-of-n draws n answers per held-out prompt from π_ref and keeps the one the learned reward scores "
-               "highest. Both curves are exact expectations over the 6 held-out prompts, in standard deviations of each "
+    caption = (f"Dots: your n = {bon}. Best-of-n draws n answers per held-out prompt from π_ref and keeps the one the "
+               "learned reward scores highest. Both curves are exact expectations over the 6 held-out prompts, in standard deviations of each "
                "reward over π_ref's answers.")
     if curve.proxy is None:
         caption += " With no labels the learned reward is 0 for every answer, so best-of-n picks at random: both stay at 0."
