@@ -262,8 +262,8 @@ def bon_figure(s: Session, params: dict) -> str:
     curve = ms.bon_curve(s.w)
     bon = int(params["bon"])
     caption = (f"Dots: your n = {bon}. Best-of-n draws n answers per held-out prompt from π_ref and keeps the one the "
-               "learned reward scores highest. Both curves are exact expectations over the 6 held-out prompts, in standard deviations of each "
-               "reward over π_ref's answers.")
+               f"learned reward scores highest. Both curves are exact expectations over the {len(pref.HELD_OUT_PROMPTS)} "
+               "held-out prompts, in standard deviations of each reward over π_ref's answers.")
     if curve.proxy is None:
         caption += " With no labels the learned reward is 0 for every answer, so best-of-n picks at random: both stay at 0."
     return figure(responsive(lambda width: bon_chart(curve, bon, width)), caption)

@@ -143,3 +143,26 @@ def test_features_are_visible_on_demand():
     html = start().chart
     assert "<details" in html and all(f'<th scope="row">{f}</th>' in html for f in pref.FEATURES)
     assert len(pref.TRAINING_ORDER) == st.N_TRAIN_PAIRS
+
+
+def test_numbers_on_the_lab_page_come_from_the_lab():
+    """Every figure docs/labs/rlhf.md quotes, recomputed with the lab's code."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from labs_py import rlhf_measure as ms
+
+    text = Path(__file__).parent.parent.joinpath("docs/labs/rlhf.md").read_text()
+    one, fifty = ms.learning_curve("careful", (1, 50), 20)
+    longer_w, careful_w = ms.fit("longer", 50).w, ms.fit("careful", 50).w
+    longer, careful = ms.bon_curve(longer_w), ms.bon_curve(careful_w)
+    peak = int(np.argmax(longer.true))
+    quoted = [f"{one:.0%}".replace("%", " %") + " after one label", f"{fifty:.0%}".replace("%", " %") + " after fifty",
+              f"rises by {longer.proxy[-1]:.2f} SD", f"until n = {ms.BON_NS[peak]} ({longer.true[peak]:+.2f} SD)",
+              f"falls to −{-longer.true[-1]:.2f} SD", f"ends at {ms.heldout(longer_w)[0]:.0%}".replace("%", " %"),
+              f"held-out accuracy {ms.heldout(careful_w)[0]:.0%}".replace("%", " %"),
+              f"(+{careful.proxy[-1]:.2f} SD learned, +{careful.true[-1]:.2f} SD true at n = 256)",
+              f"({len(pref.RESPONSES)} in all)", f"{len(pref.HELD_OUT[2])} of their pairs"]
+    for phrase in quoted:
+        assert phrase in text, phrase
