@@ -36,6 +36,7 @@ class Marks:
     hlines: list[tuple[float, str, str]] = field(default_factory=list)  # (y, label, cls)
     vlines: list[tuple[float, str, str]] = field(default_factory=list)  # (x, label, cls)
     points: list[tuple[float, float, str, str]] = field(default_factory=list)  # (x, y, label, cls)
+    rings: list[tuple[float, float]] = field(default_factory=list)  # (x, y): "you are here", drawn over the points
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -148,6 +149,8 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
             anchor = "end" if xx > width * 0.7 else "start"
             dx = -8 if anchor == "end" else 8
             out.append(f'<text class="lab-point-label" x="{xx + dx:.1f}" y="{yy - 8:.1f}" text-anchor="{anchor}">{esc(label)}</text>')
+    for x, y in marks.rings:
+        out.append(f'<circle class="lab-ring" cx="{float(sx(x)):.1f}" cy="{float(sy(y)):.1f}" r="9"/>')
     out.append(legend + "</svg>")
     return "".join(out)
 

@@ -54,6 +54,25 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
     return lab_runtime.snapshot(name, raw)
 
 
+LAB_NUMBER = re.compile(r"\{\{lab (\w+)\.(\w+)((?: [\w-]+=[\w.,-]+)*)\}\}")
+
+
+def lab_number(m: re.Match) -> str:
+    """`{{lab quantization.zero_share bits=4 method=absmax}}` → the text the lab shows for that metric there."""
+    lab, name, raw = m.group(1), m.group(2), dict(kv.split("=", 1) for kv in m.group(3).split())
+    _, notices, view = lab_runtime.view(lab, raw)
+    if notices:
+        raise ValueError(f"{m.group(0)}: {' '.join(notices)}")
+    if name not in view.metrics:
+        raise ValueError(f"{m.group(0)}: the {lab} lab has no metric {name!r} (it has {', '.join(view.metrics)})")
+    return view.metrics[name].text
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Numbers a page quotes from a lab are computed by the lab at build time, never typed by hand."""
+    return LAB_NUMBER.sub(lab_number, markdown)
+
+
 def on_config(config):
     """Register the `lab` fence with superfences; derive the Distillation Lab's teacher data if stale."""
     derive_teacher.ensure()
@@ -128,6 +147,13 @@ def _fill_stats(site: Path) -> None:
         return f'<span class="reading-time" data-reading-time="{uri}">{minutes(words[uri])} min</span>'
 
     html = re.sub(r'<span class="reading-time" data-reading-time="([^"]+)"></span>', reading_time, html)
+
+    def steps_total(m: re.Match) -> str:
+        n = len(lab_runtime.lab_module(m.group(1)).STEPS)
+        return (f'<span class="steps-done" data-steps-done="{m.group(1)}" data-steps-total="{n}">'
+                f"{n} guided steps</span>")
+
+    html = re.sub(r'<span class="steps-done" data-steps-done="([^"]+)"></span>', steps_total, html)
     index.write_text(html)
 
 
