@@ -192,29 +192,34 @@ def responsive(draw) -> str:
 
 
 def hbar_chart(labels: list[str], groups: list[tuple[str, np.ndarray, str]], title: str, x_label: str, *,
-               x_range: tuple[float, float] | None = None, value_fmt: str = "{:.2f}") -> str:
-    """Horizontal bars, one row per label and one bar per group; handles negative values."""
+               x_range: tuple[float, float] | None = None, value_fmt: str = "{:.2f}", width: int = W) -> str:
+    """Horizontal bars, one row per label and one bar per group; handles negative values.
+
+    width: the viewBox width (draw narrow for a phone; the legend then moves under the title).
+    """
     n, g = len(labels), len(groups)
+    narrow = width < W
     row_h = 10 + 12 * g
-    height = PAD_T + n * row_h + 34
-    label_w = 150
+    top = PAD_T + (18 if narrow else 0)
+    height = top + n * row_h + 34
+    label_w = 90 if narrow else 150
     vals = np.concatenate([np.asarray(v, float) for _, v, _ in groups]) if groups else np.zeros(1)
     lo, hi = x_range or (min(0.0, float(vals.min())), max(0.0, float(vals.max())))
     if hi <= lo:
         hi = lo + 1
-    pw = W - label_w - PAD_R - 50
+    pw = width - label_w - PAD_R - 50
 
     def sx(v):
         return label_w + (min(max(v, lo), hi) - lo) / (hi - lo) * pw
 
-    out = [_open(title, W, height)]
+    out = [_open(title, width, height)]
     zero = sx(0.0)
-    for t in nice_ticks(lo, hi, 5):
+    for t in nice_ticks(lo, hi, 4 if narrow else 5):
         x = sx(t)
-        out.append(f'<line class="lab-grid" x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{height - 30}"/>'
+        out.append(f'<line class="lab-grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 30}"/>'
                    f'<text class="lab-tick" x="{x:.1f}" y="{height - 16}" text-anchor="middle">{tick_label(t)}</text>')
     for i, label in enumerate(labels):
-        y0 = PAD_T + i * row_h + 5
+        y0 = top + i * row_h + 5
         out.append(f'<text class="lab-bar-label" x="{label_w - 8}" y="{y0 + 6 * g + 4:.1f}" text-anchor="end">{esc(label)}</text>')
         for j, (_, values, cls) in enumerate(groups):
             v = float(values[i])
@@ -222,13 +227,13 @@ def hbar_chart(labels: list[str], groups: list[tuple[str, np.ndarray, str]], tit
             y = y0 + j * 12
             out.append(f'<rect class="lab-bar {cls}" x="{x1:.1f}" y="{y:.1f}" width="{max(x2 - x1, 0.5):.1f}" height="10"/>')
             out.append(f'<text class="lab-bar-value" x="{max(x2, zero) + 4:.1f}" y="{y + 9:.1f}">{esc(value_fmt.format(v))}</text>')
-    out.append(f'<line class="lab-axis" x1="{zero:.1f}" x2="{zero:.1f}" y1="{PAD_T}" y2="{height - 30}"/>'
+    out.append(f'<line class="lab-axis" x1="{zero:.1f}" x2="{zero:.1f}" y1="{top}" y2="{height - 30}"/>'
                f'<text class="lab-axis-label" x="{label_w + pw / 2:.0f}" y="{height - 2}" text-anchor="middle">{esc(x_label)}</text>')
-    legend_x = W - PAD_R
+    legend_x, legend_y = width - PAD_R, (36 if narrow else 8)
     for name, _, cls in reversed(groups):
         legend_x -= 12 + 7.2 * len(name) + 18
-        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="8" width="12" height="10"/>'
-                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="18">{esc(name)}</text>')
+        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="{legend_y}" width="12" height="10"/>'
+                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="{legend_y + 10}">{esc(name)}</text>')
     out.append("</svg>")
     return "".join(out)
 

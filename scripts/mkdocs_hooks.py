@@ -32,7 +32,8 @@ RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_st
 CODE_PAGES = {
     "quantization": ("quant.py", "quantization.py"),
     "lora": ("jacobi_svd.py", "lora_fit.py", "lora.py"),
-    "rlhf": ("bradley_terry.py", "dpo.py", "preferences.py", "rlhf.py"),
+    "rlhf": ("preferences.py", "bradley_terry.py", "dpo.py", "grpo.py", "best_of_n.py", "rlhf_state.py",
+             "rlhf_measure.py", "rlhf.py"),
     "distillation": ("kd.py", "teacher.py", "distillation.py"),
     "planner": ("planner_models.py", "planner_gpus.py", "planner_memory.py", "planner_compute.py", "planner.py"),
 }

@@ -191,9 +191,15 @@
 
     apply(reply) {
       this.extra = {};
+      const focused = document.activeElement;
+      const action = this.root.contains(focused) && focused.dataset ? focused.dataset.action : undefined;
       for (const [slot, html] of Object.entries(reply.slots)) {
         const el = this.root.querySelector(`[data-lab-slot="${slot}"]`);
         if (el) el.innerHTML = html;
+      }
+      if (action && !this.root.contains(focused)) { // a button the reader was on was redrawn: keep keyboard focus on it
+        const again = this.root.querySelector(`[data-action="${CSS.escape(action)}"]`);
+        if (again) again.focus({ preventScroll: true });
       }
       this.root.querySelector("[data-lab-notices]").innerHTML = reply.notices;
       if (!this.dirty) { // a newer change is queued: its reply will set the controls, not this older one
