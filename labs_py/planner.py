@@ -143,7 +143,7 @@ def memory_chart(s: Setup, b: Bill, width: int) -> str:
         paged = any(it.paged for it in b.items if it.key == key)
         upto = b.overhead_range[1] / GIB if key == "overhead" else None
         segs.append(Segment(label + (" (pageable)" if paged else ""), value, cls, upto, paged))
-    return stacked_bar(segs, f"One training step: {s.m.label}, {s.method.upper() if s.peft else 'full'}",
+    return stacked_bar(segs, f"One training step: {s.m.label}, {dict(CONTROLS[1].options)[s.method]}",
                        "GiB", limit=(g.usable_gib, f"{g.label}: {g.usable_gib:g} GiB"), width=width)
 
 
