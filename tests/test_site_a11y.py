@@ -96,6 +96,14 @@ def test_lab_controls_work_by_keyboard_alone(tab, site, labs):
     assert_gate(problems, "keyboard")
 
 
+NARROW_PARTS_JS = """lab => {
+  const main = document.querySelector(`[data-lab="${lab}"] .lab-main`);
+  if (!main) return [];
+  const full = main.getBoundingClientRect().width;
+  return [...main.children].map(el => ({cls: el.className, width: el.getBoundingClientRect().width, full}))
+    .filter(p => p.width < 0.9 * p.full);
+}"""
+
 OPEN_DETAILS_JS = "() => { const el = document.activeElement; return el.tagName === 'SUMMARY' && !el.parentElement.open; }"
 
 CONTROL_BOXES_JS = """lab => {
@@ -129,6 +137,8 @@ def test_phone_width_no_sideways_scroll_and_usable_labs(tab, site, pages, labs):
                 cramped = box["width"] < 120 or box["height"] < 16
                 if box["left"] < 0 or box["right"] > box["viewport"] or cramped or not box["onTop"]:
                     problems.append(Problem("mobile", rel(url, base), "control-unusable", target=box["name"], detail=str(box)))
+            for part in tab.evaluate(NARROW_PARTS_JS, lab):  # on a phone every part of the lab takes the full column
+                problems.append(Problem("mobile", rel(url, base), "squeezed-column", target=part["cls"], detail=str(part)))
             sliders = tab.locator(f'[data-lab="{lab}"] input[type="range"][data-control]')
             if sliders.count():  # a tap-like click on the track must move the slider and reach Python
                 slider = sliders.first
