@@ -16,6 +16,7 @@ from labs_py.controls import Choice, Slider
 from labs_py.distill_run import SCHEDULE, STEPS_PER_FRAME, Run, Scores
 from labs_py.fmt import count, pct
 from labs_py.html import esc, figure
+from labs_py.kd import log_softmax
 from labs_py.lab import Guess, Metric, Options, Reveal, Step, View, nearest, undefined
 from labs_py.svg import Marks, Series, line_chart, responsive
 
@@ -67,9 +68,12 @@ def measure(run: Run, params: dict) -> dict[str, Metric]:
         for name, acc, shift in (("hard", s.omitted_hard, s.shift_hard), ("soft", s.omitted_soft, s.shift_soft)):
             m[f"acc_omitted_{name}"] = Metric(acc, f"Held-out {omit}s, {name} {'labels' if name == 'hard' else 'targets'}",
                                               f"{pct(acc, 0)} ({round(acc * k)} of {k})",
-                                              f"share of the {k} held-out {omit}s recognised, bias raised by {shift:+.2f}", True)
+                                              f"share of the {k} held-out {omit}s recognised, bias shifted by {signed(shift)}", True)
         m["omitted_soft_raw"] = Metric(s.raw_omitted_soft, f"Held-out {omit}s, soft, bias not raised",
                                        pct(s.raw_omitted_soft, 0), "before the bias shift")
+        for name, shift in (("hard", s.shift_hard), ("soft", s.shift_soft)):
+            m[f"bias_shift_{name}"] = Metric(shift, f"Bias shift for {omit}, {name} student", signed(shift),
+                                             f"makes its mean p({omit}) on the transfer images equal the teacher's, at T = {T:g}")
     m["soft_minus_hard"] = Metric(s.acc_soft - s.acc_hard, "Soft − hard", f"{100 * (s.acc_soft - s.acc_hard):+.1f} points",
                                   "difference in held-out accuracy, percentage points")
     m["step"] = Metric(run.t, "Steps", f"{run.t} of {SCHEDULE}", "full-batch Adam steps, both students")
@@ -81,6 +85,11 @@ def measure(run: Run, params: dict) -> dict[str, Metric]:
     m["loss_hard"] = Metric(float(L.total[0]), "Hard student's cross-entropy", f"{L.total[0]:.3g}", "on the transfer set")
     m.update(soft_targets.metrics(params["context"], T))
     return m
+
+
+def signed(x: float) -> str:
+    """A shift with its sign and 3 significant figures (0 when exactly 0)."""
+    return "0" if x == 0 else f"{x:+.3g}".replace("-", "−")
 
 
 def accuracy_chart(run: Run, width: int) -> str:
@@ -192,14 +201,24 @@ def _check_small_transfer(prediction: str) -> Reveal:
                          "and how much.")
 
 
+def resemblers(T: float, n: int, omit: int, k: int = 3) -> list[int]:
+    """The k digits of the transfer set to which the teacher gives the omitted digit the most probability at T."""
+    d, idx = distill_run.data(), distill_run.transfer(n, omit, distill_run.SEED)
+    p = np.exp(log_softmax(d.V[idx], T))[:, omit]  # (n,) the teacher's p^T(omit) on each transfer image
+    means = {c: float(p[d.y[idx] == c].mean()) for c in np.unique(d.y[idx]).tolist()}
+    return sorted(means, key=means.get, reverse=True)[:k]
+
+
 def _check_omitted(prediction: str) -> Reveal:
     s = _final(4.0, 0.9, 100, 3)
     right = abs(float(prediction) / 100 - s.omitted_soft) <= 0.1
+    a, b, c = resemblers(4.0, 100, 3)
     return Reveal(right, f"{pct(s.omitted_soft, 0)} of the held-out 3s, with no 3 among its transfer images; the hard-label "
                          f"student gets {pct(s.omitted_hard, 0)}. The soft student learned what a 3 looks like from the "
-                         f"teacher's small p(3) on 5s, 8s and 9s. Raising its bias for 3 (by {s.shift_soft:+.2f}, from transfer "
-                         f"data) changed little here; the hard student's bias went up by {s.shift_hard:+.1f} and still "
-                         "finds no 3: its weights never learned one.")
+                         f"teacher's small p(3) on other digits, most on its {a}s, {b}s and {c}s. Raising its bias for 3 "
+                         f"(by {signed(s.shift_soft)}, from transfer data) changed little here; the hard student's bias went "
+                         f"up by {signed(s.shift_hard)} and it still finds "
+                         f"{'no 3' if s.omitted_hard == 0 else pct(s.omitted_hard, 0) + ' of them'}: its weights never learned one.")
 
 
 def _check_alpha_zero(prediction: str) -> Reveal:

@@ -111,6 +111,9 @@ def metrics(key: str, T: float) -> dict[str, Metric]:
         Hv = teacher.vocab_entropy(ctx, T)
         out["teacher_entropy_vocab"] = Metric(Hv, "GPT-2 entropy, full vocabulary", f"{sig(Hv)} nats",
                                               f"all {count(teacher.load().vocab_size)} tokens at T = {T:g}")
+        flat = Hv / np.log(teacher.load().vocab_size)
+        out["teacher_uniformity"] = Metric(flat, "GPT-2 entropy / uniform's", share(flat),
+                                           f"100 % would be all {count(teacher.load().vocab_size)} tokens equally likely")
         kl = teacher.reference_kl_vocab(ctx, T)
         out["kl_medium_small"] = Metric(kl, f"KL(GPT-2 medium ‖ small) at T = {T:g}", f"{sig(kl)} nats",
                                         "how far a bigger model's soft distribution is, over the full vocabulary")

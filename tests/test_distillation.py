@@ -21,7 +21,7 @@ export_digits.ensure()
 train_digit_teacher.ensure()
 derive_teacher.ensure()
 
-from labs_py import digit_teacher, digits, distill_run, runtime, soft_targets  # noqa: E402
+from labs_py import digit_teacher, digits, distill_run, kd_student, runtime  # noqa: E402
 from labs_py import distillation as lab  # noqa: E402
 from labs_py.controls import defaults  # noqa: E402
 from labs_py.fmt import pct  # noqa: E402
@@ -107,21 +107,17 @@ def test_every_step_reveals_the_computed_answer(step):
     assert re.search(r"\d", right["text"]) and right["text"] == wrong["text"]
 
 
-def test_page_prose_quotes_the_labs_own_numbers():
-    s, t1, om, big = final(), final(T=1.0), final(omit="3"), final(transfer=1000)
-    quoted = [pct(distill_run.teacher_accuracy()), f"{distill_run.held_out_count(None)} held-out",
-              f"hard labels reach {pct(s.acc_hard)} held-out accuracy", f"soft targets {pct(s.acc_soft)}",
-              f"{100 * (s.acc_soft - s.acc_hard):+.1f} points", f"drops to {pct(t1.acc_soft)}",
-              f"{distill_run.transfer(100, 3).size} images remain", f"recognises {pct(om.omitted_soft, 0)} of the "
-              f"{distill_run.held_out_count(3)} held-out 3s", f"the hard student {pct(om.omitted_hard, 0)}",
-              f"hard labels reach {pct(big.acc_hard)}", f"targets {pct(big.acc_soft)}",
-              f"take {distill_run.SCHEDULE} full-batch", f"holds {pct(float(soft_targets.distribution('g4', 4.0)[-1]))}",
-              f"gives `␣as` {soft_targets.distribution('g4', 1.0)[0]:.3f}", digits.SHA256]
-    missing = [q for q in quoted if q not in " ".join(PAGE.split())]
-    assert missing == []
-    assert abs(om.shift_soft) < 0.01 and "by less than 0.01" in PAGE
-    ctx_share = soft_targets.teacher.vocab_entropy(soft_targets.teacher.context("g4"), 4.0) / np.log(50257)
-    assert f"entropy is {pct(ctx_share)} of uniform" in PAGE
+def test_page_prose_states_the_labs_constants_and_fills_its_numbers_from_the_lab():
+    d = distill_run.data()
+    text = " ".join(PAGE.split())
+    for quoted in (f"{d.train.size:,} training images", f"{d.test.size} held-out digits", "9,610 parameters",
+                   "650 parameters", f"take {distill_run.SCHEDULE} full-batch Adam steps", "the first 100 images",
+                   digits.SHA256):
+        assert quoted in text, quoted
+    assert sum(p.size for p in digit_teacher.load().P.values()) == 9610
+    assert kd_student.D_IN * kd_student.CLASSES + kd_student.CLASSES == 650
+    assert not re.search(r"\d+\.\d %", re.sub(r"## What the paper found.*?## Data", "", PAGE, flags=re.S)), \
+        "a percentage typed by hand: write {{lab distillation.<metric> ...}}"
 
 
 def test_page_quotes_the_seed_sweep():
