@@ -20,7 +20,8 @@ from labs_py.html import esc, figure
 from labs_py.lab import Metric
 from labs_py.svg import Marks, Panel, Series, hbar_panels, line_chart, responsive, share_bar
 
-TOP_KS = (1, 5, 20)  # cumulative masses drawn against T
+TOP_KS = (1, 5, 20)  # cumulative masses against T (top 1 and top 20 drawn; top 5 lies between them)
+DRAWN = np.r_[0:teacher.T_GRID.size - 1:2, teacher.T_GRID.size - 1]  # every other grid T and the last: half the markup
 PHONE_W = 310  # the token bars' phone drawing: about the column's CSS width, so 12 px labels stay 12 px
 
 
@@ -71,13 +72,13 @@ def token_chart(key: str, T: float, width: int) -> str:
 
 
 def mass_chart(key: str, T: float, width: int) -> str:
-    """Share of the mass held by the top 1, 5, 20 tokens and by the rest of the vocabulary, against T."""
+    """Share of the mass held by the top token, the top 20 tokens and the rest of the vocabulary, against T."""
     ctx, c = teacher.context(key), curves(key)
-    series = [Series(f"top {k}", teacher.T_GRID, c[f"top{k}"], cls, dashed=k == 5)
-              for k, cls in zip(TOP_KS, ("c0", "c0", "c1"), strict=True) if f"top{k}" in c]
+    grid = teacher.T_GRID[DRAWN]
+    series = [Series(f"top {k}", grid, c[f"top{k}"][DRAWN], cls) for k, cls in ((1, "c0"), (20, "c1")) if f"top{k}" in c]
     points = [(T, float(c["top1"][teacher.grid_index(T)]), "", "c0")]
     if "rest" in c:
-        series.append(Series(f"rest ({count(ctx.tail_size)} tokens)", teacher.T_GRID, c["rest"], "c3"))
+        series.append(Series(f"rest ({count(ctx.tail_size)} tokens)", grid, c["rest"][DRAWN], "c3"))
         points.append((T, float(c["rest"][teacher.grid_index(T)]), f"T = {T:g}", "c3"))
     return line_chart(series, "Where the mass goes as T grows", "temperature T", "share of the probability",
                       x_range=(teacher.T_LO, teacher.T_HI), y_range=(0, 1.05), marks=Marks(points=points), width=width)
@@ -88,7 +89,7 @@ def entropy_chart(key: str, T: float, width: int) -> str:
     ctx, c = teacher.context(key), curves(key)
     H, name = (c["Hv"], f"all {count(teacher.load().vocab_size)} tokens") if "Hv" in c else (c["H"], f"the {ctx.n} tokens")
     point = (T, float(H[teacher.grid_index(T)]), f"T = {T:g}", "c0")
-    return line_chart([Series(name, teacher.T_GRID, H, "c0")], "Teacher entropy against T", "temperature T",
+    return line_chart([Series(name, teacher.T_GRID[DRAWN], H[DRAWN], "c0")], "Teacher entropy against T", "temperature T",
                       "entropy / its maximum", x_range=(teacher.T_LO, teacher.T_HI), y_range=(0, 1.1),
                       marks=Marks(hlines=[(1.0, "uniform", "c2")], points=[point]), width=width)
 
