@@ -240,8 +240,8 @@ def _check_more_data(prediction: str) -> Reveal:
 
 
 STEPS = (
-    Step("entropy", "After “…tools such”, GPT-2 small gives ␣as 0.995. At T = 4, how close to uniform over its 50,257 "
-                    "tokens is it (entropy as a share of the maximum)?", {"T": 4, "context": "g4"},
+    Step("entropy", "After “…tools such”, GPT-2 small is almost sure the next token is ␣as. At T = 4, how close to uniform "
+                    "over its 50,257 tokens is it (entropy as a share of the maximum)?", {"T": 4, "context": "g4"},
          Options((("10", "a little flatter: about 10 %"), ("50", "half-way: about 50 %"), ("97", "almost uniform: over 90 %"))),
          _check_entropy),
     Step("small-transfer", "100 transfer images, T = 4, α = 0.9: how many percentage points of held-out accuracy do soft "
