@@ -95,29 +95,29 @@ def entropy_chart(key: str, T: float, width: int) -> str:
 
 
 def metrics(key: str, T: float) -> dict[str, Metric]:
-    """The teacher's numbers at T (shown under "All numbers")."""
+    """The teacher's numbers at T (shown under "All numbers"); entropies over the whole vocabulary when it is known."""
     ctx = teacher.context(key)
     p = distribution(key, T)
-    H = kd.entropy(np.log(np.maximum(p, 1e-300)))
     top = int(np.argmax(p[:len(ctx.tokens)]))
-    out = {
-        "teacher_entropy": Metric(H, f"GPT-2 entropy at T = {T:g}", f"{sig(H)} nats",
-                                  f"over the {ctx.n} buckets; flat = {np.log(ctx.n):.2f}"),
-        "teacher_top": Metric(float(p[top]), f"GPT-2 p({teacher.shown(ctx.tokens[top])}) at T = {T:g}", sig(float(p[top])),
-                              "its most likely token"),
-    }
-    if ctx.tail_size:
-        out["teacher_rest"] = Metric(float(p[-1]), f"GPT-2 rest of vocabulary at T = {T:g}", share(float(p[-1])),
-                                     f"{count(ctx.tail_size)} tokens together, share of all the mass")
-        Hv = teacher.vocab_entropy(ctx, T)
-        out["teacher_entropy_vocab"] = Metric(Hv, "GPT-2 entropy, full vocabulary", f"{sig(Hv)} nats",
-                                              f"all {count(teacher.load().vocab_size)} tokens at T = {T:g}")
-        flat = Hv / np.log(teacher.load().vocab_size)
-        out["teacher_uniformity"] = Metric(flat, "GPT-2 entropy / uniform's", share(flat),
-                                           f"100 % would be all {count(teacher.load().vocab_size)} tokens equally likely")
-        kl = teacher.reference_kl_vocab(ctx, T)
-        out["kl_medium_small"] = Metric(kl, f"KL(GPT-2 medium ‖ small) at T = {T:g}", f"{sig(kl)} nats",
-                                        "how far a bigger model's soft distribution is, over the full vocabulary")
+    V = teacher.load().vocab_size
+    out = {"teacher_top": Metric(float(p[top]), f"GPT-2's top token {teacher.shown(ctx.tokens[top])}, probability at T = {T:g}",
+                                 sig(float(p[top])), "the same token at every T: softening keeps the order")}
+    if not ctx.tail_size:
+        H = kd.entropy(np.log(np.maximum(p, 1e-300)))
+        out["teacher_entropy"] = Metric(H, f"GPT-2 entropy at T = {T:g}", f"{sig(H)} nats",
+                                        f"over the {ctx.n} published tokens only; uniform = {np.log(ctx.n):.2f}")
+        return out
+    Hv = teacher.vocab_entropy(ctx, T)
+    kl = teacher.reference_kl_vocab(ctx, T)
+    out.update({
+        "teacher_rest": Metric(float(p[-1]), f"GPT-2's rest of the vocabulary at T = {T:g}", share(float(p[-1])),
+                               f"{count(ctx.tail_size)} tokens together, share of all the probability"),
+        "teacher_entropy_vocab": Metric(Hv, f"GPT-2 entropy at T = {T:g}", f"{sig(Hv)} nats", f"over all {count(V)} tokens"),
+        "teacher_uniformity": Metric(Hv / np.log(V), "GPT-2 entropy / uniform's", share(Hv / np.log(V)),
+                                     f"100 % would be all {count(V)} tokens equally likely"),
+        "kl_medium_small": Metric(kl, f"KL(GPT-2 medium ‖ small) at T = {T:g}", f"{sig(kl)} nats",
+                                  "how far a bigger model's soft distribution is, over the full vocabulary"),
+    })
     return out
 
 
