@@ -134,7 +134,7 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     chart = (figure(responsive(lambda w: accuracy_chart(run, w)),
                     "Both students start at zero and take the same full-batch Adam steps on the same transfer set; "
                     "accuracy is measured at T = 1 on digits neither has seen."
-                    + (f" Dashed: the held-out {omit}s, after raising that digit's bias." if omit is not None else ""))
+                    + (f" Dashed: the held-out {omit}s only, after the bias shift for {omit}." if omit is not None else ""))
              + f'<p class="lab-note kd-status" data-run-status="{esc(run.stopped or "running")}">{esc(run_status(run))}</p>')
     html = setup_note(key) + provenance_note() + soft_targets.section(params["context"], T)
     s = run.history[-1]
