@@ -72,10 +72,12 @@ def token_chart(key: str, T: float, width: int) -> str:
 
 
 def mass_chart(key: str, T: float, width: int) -> str:
-    """Share of the mass held by the top token, the top 20 tokens and the rest of the vocabulary, against T."""
+    """Share of the mass held by the top token, the top 20 tokens and the rest of the vocabulary (top 1 and top 5 of
+    a top-20-only context), against T."""
     ctx, c = teacher.context(key), curves(key)
     grid = teacher.T_GRID[DRAWN]
-    series = [Series(f"top {k}", grid, c[f"top{k}"][DRAWN], cls) for k, cls in ((1, "c0"), (20, "c1")) if f"top{k}" in c]
+    ks = (1, 20) if "rest" in c else (1, 5)  # without a rest bucket the 20 tokens always hold everything
+    series = [Series(f"top {k}", grid, c[f"top{k}"][DRAWN], cls) for k, cls in zip(ks, ("c0", "c1"), strict=True)]
     points = [(T, float(c["top1"][teacher.grid_index(T)]), "", "c0")]
     if "rest" in c:
         series.append(Series(f"rest ({count(ctx.tail_size)} tokens)", grid, c["rest"][DRAWN], "c3"))
@@ -141,8 +143,9 @@ def section(key: str, T: float) -> str:
             "scale it would squash the tokens."))
     parts.append(figure(responsive(lambda w: mass_chart(key, T, w)),
                         "Raising T never reorders the listed tokens (z/T keeps their order); it moves mass from the top "
-                        "tokens to everything else. The rest of the vocabulary, tens of thousands of unlikely tokens, "
-                        "overtakes them one by one."))
+                        "tokens to everything else. " + (
+                            "The rest of the vocabulary, tens of thousands of unlikely tokens, overtakes them one by one."
+                            if ctx.tail_size else "Here only the 20 published tokens exist, so T spreads the mass over them.")))
     parts.append(figure(responsive(lambda w: entropy_chart(key, T, w)),
                         "Entropy as a share of a uniform distribution's. T → 0 puts all the mass on the top token "
                         "(0); large T flattens the distribution towards uniform (1)."))
