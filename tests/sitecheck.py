@@ -222,6 +222,14 @@ def focused(page) -> dict:
     return page.evaluate(FOCUS_JS)
 
 
+def focus_control(page, lab: str, name: str):
+    """Focus a lab's control as a reader reaches it: a closed "Advanced" around it is opened first. The locator."""
+    control = page.locator(f'[data-lab="{lab}"] [data-control="{name}"]').first
+    control.evaluate("e => { const d = e.closest('details'); if (d) d.open = true; }")
+    control.focus()
+    return control
+
+
 def change_with_keys(page, lab: str, name: str, kind: str, timeout_ms: int = 30_000) -> str | None:
     """Change the focused control from the keyboard and wait for the lab's answer; what went wrong, or None.
 

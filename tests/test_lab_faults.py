@@ -282,8 +282,7 @@ def test_killed_worker_restarts_on_next_input_with_the_same_params(page, labs):
         assert same_query(query_of(page), first)
         page.evaluate("() => { window.__oldWorker = window.__labs.worker; window.__labs.terminate(); }")
         other = controls[1] if len(controls) > 1 else controls[0]
-        control = page.locator(f'[data-lab="{lab}"] [data-control="{other.name}"]')
-        control.focus()
+        control = sitecheck.focus_control(page, lab, other.name)
         trouble = sitecheck.change_with_keys(page, lab, other.name, control.evaluate("e => e.type"), timeout_ms=60_000)
         assert trouble is None, trouble
         assert page.evaluate("() => Boolean(window.__labs.worker) && window.__labs.worker !== window.__oldWorker")
@@ -335,8 +334,7 @@ def test_hostile_urls_run_no_script_show_a_notice_and_keep_the_lab_working(page,
             want, _ = clean(controls, {k: v for k, v in query.items() if k in {c.name for c in controls}})
             assert same_query({k: v for k, v in query_of(page).items() if k in want}, non_default(controls, want))
         other = controls[-1]
-        control = page.locator(f'[data-lab="{lab}"] [data-control="{other.name}"]')
-        control.focus()
+        control = sitecheck.focus_control(page, lab, other.name)
         assert sitecheck.change_with_keys(page, lab, other.name, control.evaluate("e => e.type")) is None
     assert page.watch.errors == []
 
