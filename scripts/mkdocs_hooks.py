@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import derive_teacher  # noqa: E402
+import export_digits  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
 from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
@@ -54,7 +55,8 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
 
 
 def on_config(config):
-    """Register the `lab` fence with superfences; derive the Distillation Lab's teacher data if stale."""
+    """Register the `lab` fence with superfences; export the digits and derive the teacher data if stale."""
+    export_digits.ensure()
     derive_teacher.ensure()
     fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     fences.append({"name": "lab", "class": "lab", "format": format_lab})
