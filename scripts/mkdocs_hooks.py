@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import derive_teacher  # noqa: E402
 import export_digits  # noqa: E402
+import pretrain_lora_base  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
 from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
@@ -32,7 +33,7 @@ from labs_py.lab import LABS  # noqa: E402
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 CODE_PAGES = {
     "quantization": ("quant.py", "quantization.py"),
-    "lora": ("jacobi_svd.py", "lora_fit.py", "lora.py"),
+    "lora": ("digits.py", "lora_mlp.py", "lora_base.py", "lora_train.py", "jacobi_svd.py", "lora_fit.py", "lora.py"),
     "rlhf": ("bradley_terry.py", "dpo.py", "preferences.py", "rlhf.py"),
     "distillation": ("kd.py", "teacher.py", "distillation.py"),
 }
@@ -55,8 +56,9 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
 
 
 def on_config(config):
-    """Register the `lab` fence with superfences; export the digits and derive the teacher data if stale."""
+    """Register the `lab` fence with superfences; make the labs' data (digits, LoRA base, teacher) if stale."""
     export_digits.ensure()
+    pretrain_lora_base.ensure()
     derive_teacher.ensure()
     fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     fences.append({"name": "lab", "class": "lab", "format": format_lab})
