@@ -56,9 +56,9 @@ def _acc_metric(score: lt.Score, label: str, what: str, step: int, headline: boo
                   f"{score.correct} of {score.total} held-out images of {what}, at step {step}", headline)
 
 
-def trainable(cfg: lt.Config) -> dict[str, int]:
+def trainable(run: lt.Run) -> dict[str, int]:
     """Trained numbers per method (the network has 8,970 in all)."""
-    return {k: lt.method(k, cfg).n_trainable() for k in lt.KINDS}
+    return {k: m.n_trainable() for k, m in run.methods.items()}
 
 
 def measure(run: lt.Run, params: dict) -> dict[str, Metric]:
@@ -72,7 +72,7 @@ def measure(run: lt.Run, params: dict) -> dict[str, Metric]:
         m[f"keep_{k}"] = _acc_metric(run.keep[k][-1], f"{METHOD_NAMES[k]}: still right on 0–4", "0–4", step, True)
     m["acc_head"] = _acc_metric(run.acc["head"][-1], "Head only: accuracy on 5–9", "5–9", step, False)
     m["keep_head"] = _acc_metric(run.keep["head"][-1], "Head only: still right on 0–4", "0–4", step, False)
-    for k, n in trainable(cfg).items():
+    for k, n in trainable(run).items():
         m[f"trainable_{k}"] = Metric(n, f"{METHOD_NAMES[k]}: trained numbers", count(n), f"{share(n / total, 1)} of the "
                                      f"network's {count(total)}")
     spec = lt.spectrum(run, params["layer"])

@@ -103,6 +103,7 @@ def load() -> mlp.Params:
     return p
 
 
+@lru_cache(maxsize=1)
 def sha256() -> str:
     """The stored base model's sha256 (shown on the lab page)."""
     return digest(load())

@@ -9,6 +9,7 @@ fine-tune's ΔW every SPECTRUM_EVERY steps, never on every step, so Play stays s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -101,14 +102,21 @@ def new_run(cfg: Config) -> Run:
     return run
 
 
+@lru_cache(maxsize=1)
+def base_scores() -> tuple[Score, Score]:
+    """The base model's held-out (accuracy on B, accuracy on A): every method's scores at step 0."""
+    A, B = lora_base.tasks()
+    return score(lora_base.load(), B), score(lora_base.load(), A)
+
+
 def evaluate(run: Run) -> None:
     """Record every method's held-out accuracy on B and on A at the current step."""
     A, B = lora_base.tasks()
     run.eval_steps.append(run.t)
     for k, m in run.methods.items():
-        w = m.weights()
-        run.acc[k].append(score(w, B))
-        run.keep[k].append(score(w, A))
+        acc, keep = base_scores() if run.t == 0 else (score(m.weights(), B), score(m.weights(), A))
+        run.acc[k].append(acc)
+        run.keep[k].append(keep)
 
 
 def advance(run: Run, steps: int) -> None:

@@ -52,7 +52,7 @@ LIVE_JS = """lab => new Promise(resolve => {
 INTERACTIONS = [
     ("quantization: bits slider", "quantization", "control:bits", [str(b) for b in range(2, 17)], 16),
     ("lora: rank slider", "lora", "control:r", ["2", "4", "8", "16", "32", "12", "6"], 16),
-    ("lora: new ΔW (seed)", "lora", "control:seed", [str(s) for s in range(1, 9)], 150),
+    ("lora: one step of all three methods", "lora", "action:step", None, 33),
     ("rlhf: pick A with 200 labels", "rlhf", "action:a", None, 50),
     ("distillation: T slider", "distillation", "control:T", ["1", "2", "3", "4", "6", "8"], 16),
 ]

@@ -20,7 +20,7 @@ from conftest import wait_live
 from sitecheck import INJECTIONS, Problem, assert_gate, dangerous_markup
 
 from labs_py import runtime
-from labs_py.controls import Choice, Slider, Toggle, clean, non_default
+from labs_py.controls import Choice, Multi, Slider, Toggle, clean, non_default
 
 STORE_PREFIX = "lab:"
 MVU_KEY = "mvu:stage-10"
@@ -46,6 +46,9 @@ def valid(control, raw: object) -> bool:
         return raw in (0, 1, True, False, "0", "1", "true", "false")
     if isinstance(control, Choice):
         return isinstance(raw, (str, int, float)) and not isinstance(raw, bool) and str(raw) in {v for v, _ in control.options}
+    if isinstance(control, Multi):
+        parts = [p.strip() for p in raw.split(",") if p.strip()] if isinstance(raw, str) and len(raw) <= 64 else []
+        return bool(parts) and set(parts) <= {v for v, _ in control.options}
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)) or (isinstance(raw, str) and len(raw) > 64):
         return False
     try:
@@ -67,6 +70,9 @@ def bad_values(control) -> list:
     elif isinstance(control, Choice):
         values += [f"{v} " for v, _ in control.options] + [v.upper() + "x" for v, _ in control.options]
         values += [label + "?" for _, label in control.options]
+    elif isinstance(control, Multi):
+        first = control.options[0][0]
+        values += [",", " , ", "", first.lower() + "x", f"{first};{first}", f"{first},{first}x", [first], 7]
     else:
         values += [2, -1, 0.5, "yes", "on", "TRUE", "2"]
     return [v for v in values if not valid(control, v)]

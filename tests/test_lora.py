@@ -100,3 +100,31 @@ def test_missing_data_is_explained(monkeypatch):
     monkeypatch.setattr(lora_base, "load", absent)
     v = lora.render(params(), None, "train", None)
     assert "pretrain_lora_base.py" in v.html and v.metrics["acc_lora"].text == "—"
+
+
+def test_lab_page_quotes_the_numbers_the_lab_computes():
+    """Every number in docs/labs/lora.md's prose is recomputed here (the page must not drift from the code)."""
+    from pathlib import Path
+
+    page = " ".join((Path(__file__).resolve().parent.parent / "docs" / "labs" / "lora.md").read_text().split())
+    final = {k: lt.final(k, lora.DEFAULT) for k in lt.KINDS}
+    a16 = lt.final("lora", lora._cfg(alpha=16.0))
+    v = lora.render(params(), None, "train", None)
+    quoted = [
+        f"full fine-tuning reaches {share(final['full'][0].value)}, LoRA {share(final['lora'][0].value)} and head only "
+        f"{share(final['head'][0].value)}",
+        f"full fine-tuning is still right on {share(final['full'][1].value)}, LoRA on {share(final['lora'][1].value)} "
+        f"and head only on {share(final['head'][1].value)}",
+        f"LoRA still reaches {share(lt.final('lora', lora._cfg(r=1))[0].value)} on 5–9",
+        f"LoRA reaches {share(a16[0].value)} on 5–9 but keeps only {share(a16[1].value)} on 0–4",
+        f"{lora.n90()} of the 64 singular values", f"needs {lora.n90_random()})",
+        f"top 8 hold {v.metrics['energy_at_r'].text}",
+        f"all {v.metrics['trainable_full'].text} numbers", f"r = 8 that is {v.metrics['trainable_lora'].text} numbers",
+        f"the last layer's {v.metrics['trainable_head'].text}",
+        "1,797 8 × 8 images",
+    ]
+    for text in quoted:
+        assert text in page, text
+    keep = {k: final[k][1].value for k in lt.KINDS}
+    assert keep["full"] < keep["lora"] < keep["head"]  # "the same order" as Biderman et al.
+    assert final["full"][0].value > final["lora"][0].value > final["head"][0].value
