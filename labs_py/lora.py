@@ -8,6 +8,8 @@ spectrum of the full fine-tune's actual ΔW with the rank cut, and the same r on
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from labs_py import digits, lora_base
@@ -23,7 +25,7 @@ NAME = "lora"
 TITLE = "LoRA Lab"
 QUESTION = ("A network that reads digits 0–4 is fine-tuned on 5–9: how close does a rank-r LoRA adapter get to "
             "full fine-tuning, and which method forgets the old digits?")
-STEPS_PER_FRAME = 1  # optimizer steps per `step` action (Play sends one per animation frame)
+STEPS_PER_FRAME = 2  # optimizer steps per `step` action (Play sends one per animation frame)
 BF16_BYTES = 2
 METHOD_NAMES = {"full": "Full", "lora": "LoRA", "head": "Head only"}
 COLOURS = {"full": "c0", "lora": "c1", "head": "c2"}
@@ -128,19 +130,27 @@ def spectrum_section(run: lt.Run, params: dict, metrics: dict[str, Metric]) -> s
         return head + ('<p class="lab-note">At step 0 every method is still the base model, so the full update ΔW is 0 and '
                        "has no spectrum. Press Play or Train to fine-tune.</p>")
     at, svd = spec
-    r = run.cfg.r
+    key = (at, params["layer"], run.cfg.r)
+    if run.drawn.get("spectrum", (None,))[0] != key:
+        run.drawn["spectrum"] = (key, _spectrum_figure(svd, at, run.cfg.r, layer, metrics["energy_at_r"].text))
+    return head + run.drawn["spectrum"][1]
+
+
+def _spectrum_figure(svd, at: int, r: int, layer: str, energy_text: str) -> str:
+    """The spectrum chart with its caption (drawn only when the spectrum, r or the layer changes)."""
     n90 = directions_for(svd.s, 0.9)
     cut = fit.eckart_young(svd.s, r) if r < svd.s.size else 0.0
     d, k = svd.U.shape[0], svd.V.shape[0]
     text = (f"Full fine-tuning changed all {d * k:,} numbers of {esc(layer)}, yet {n90} of the {svd.s.size} singular "
             "directions of "
             f"its update ΔW = W − W0 hold 90 % of the energy (step {at}). The best rank-{r} matrix (Eckart–Young) keeps "
-            f"{esc(metrics['energy_at_r'].text)} of it and leaves out {esc(share(cut, 1))}. Singular values from the "
+            f"{esc(energy_text)} of it and leaves out {esc(share(cut, 1))}. Singular values from the "
             "project's Jacobi SVD, recomputed every "
             f"{lt.SPECTRUM_EVERY} steps.")
-    return head + figure(responsive(lambda w: spectrum_chart(svd, r, layer, w)), text)
+    return figure(responsive(lambda w: spectrum_chart(svd, r, layer, w)), text)
 
 
+@lru_cache(maxsize=8)
 def bridge_section(r: int) -> str:
     """The same rank on Llama-3-8B: adapter parameters per projection of one layer."""
     arch = fit.LLAMA3_8B
@@ -155,6 +165,7 @@ def bridge_section(r: int) -> str:
             "architecture as Table 3 of the Llama 3 paper (arXiv 2407.21783). Totals are under All numbers.</p>")
 
 
+@lru_cache(maxsize=1)
 def provenance_note() -> str:
     """Where the data and the base model come from."""
     p = digits.provenance()
@@ -195,15 +206,22 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     elif action == "train":
         lt.advance(run, lt.T)
     metrics = measure(run, params)
-    chart = figure(responsive(lambda w: accuracy_chart(run, w)),
-                   "Solid: held-out accuracy on the new digits 5–9. Dashed: on the old digits 0–4, which the fine-tuning "
-                   "data never shows. Colours: full fine-tuning, LoRA, head only.")
+    if run.drawn.get("chart", (None,))[0] != len(run.eval_steps):
+        run.drawn["chart"] = (len(run.eval_steps), _chart_figure(run))
+    chart = run.drawn["chart"][1]
     html = _status(run) + spectrum_section(run, params, metrics) + bridge_section(cfg.r) + provenance_note()
     m = metrics
     summary = (f"Step {run.t} of {lt.T}. On 5–9: LoRA {m['acc_lora'].text}, full {m['acc_full'].text}, head only "
                f"{m['acc_head'].text}. Still right on 0–4: LoRA {m['keep_lora'].text}, full {m['keep_full'].text}, "
                f"head only {m['keep_head'].text}.")
     return View(chart, html, summary, metrics, state=run, stop=run.done)
+
+
+def _chart_figure(run: lt.Run) -> str:
+    """The main chart with its caption (redrawn only after a new evaluation)."""
+    return figure(responsive(lambda w: accuracy_chart(run, w)),
+                   "Solid: held-out accuracy on the new digits 5–9. Dashed: on the old digits 0–4, which the fine-tuning "
+                   "data never shows. Colours: full fine-tuning, LoRA, head only.")
 
 
 # ---- guided steps: each answer is trained and measured when the reader checks ----------------------

@@ -86,6 +86,7 @@ class Run:
     acc: dict[str, list[Score]] = field(default_factory=lambda: {k: [] for k in KINDS})  # on B, at eval_steps
     keep: dict[str, list[Score]] = field(default_factory=lambda: {k: [] for k in KINDS})  # on A, at eval_steps
     spectra: dict[str, tuple[int, SVD]] = field(default_factory=dict)  # layer → (step, SVD of the full ΔW)
+    drawn: dict[str, tuple] = field(default_factory=dict)  # the view's figures, kept until what they show changes
 
     @property
     def done(self) -> bool:
