@@ -106,8 +106,9 @@ def accuracy_chart(run: lt.Run, width: int) -> str:
               for k in lt.KINDS]
     series += [Series(f"{METHOD_NAMES[k]}, 0–4", xs, 100 * np.array([s.value for s in run.keep[k]]), COLOURS[k], True)
                for k in lt.KINDS]
-    return line_chart(series, "Held-out accuracy while fine-tuning on 5–9", "step", "accuracy (%)",
-                      x_range=(0, lt.T), y_range=(0, 100), width=width)
+    start = Marks(points=[(0.0, float(x.y[0]), "", x.cls) for x in series]) if xs.size == 1 else None  # step 0: dots
+    return line_chart(series, "Held-out accuracy", "step", "accuracy (%)",
+                      x_range=(0, lt.T), y_range=(0, 100), marks=start, width=width)
 
 
 def spectrum_chart(svd, r: int, layer: str, width: int) -> str:
