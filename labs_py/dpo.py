@@ -1,10 +1,10 @@
 """Direct Preference Optimization (Rafailov et al. 2023, arXiv 2305.18290) for a toy policy over candidates.
 
 Why: DPO skips the separate reward model and trains the policy on the same preference pairs. Here
-the "policy" chooses among one prompt's candidate responses with log-probabilities linear in their
-features: log πθ(y|x) = θ·φ(y) − logsumexp_{y' of x} θ·φ(y'). Its implicit reward
-β·log(πθ(y|x) / π_ref(y|x)) is then a linear reward in φ too, so it can be compared, response by
-response, with the Bradley–Terry reward model fitted to the same labels.
+the "policy" chooses among one prompt's candidate responses by tilting the reference policy with a
+linear score: πθ(y|x) ∝ π_ref(y|x) exp(θ·φ(y)), so θ = 0 is π_ref itself. Its implicit reward
+β·log(πθ(y|x) / π_ref(y|x)) = (βθ)·φ(y) − β log Z(x) is then a linear reward in φ too, and can be
+compared, response by response, with the Bradley–Terry reward model fitted to the same labels.
 
 Layout: Phi (M, d) stacks the candidates of every prompt, prompt after prompt; `starts` (P,) gives the
 first row of each prompt; iw, il (n,) are the rows of the preferred (y_w) and rejected (y_l) responses.
@@ -29,15 +29,9 @@ def log_softmax(logits: np.ndarray, starts: np.ndarray, seg: np.ndarray | None =
     return logits - lse[seg]
 
 
-def log_policy(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """log πθ(y|x) = θ·φ(y) − logsumexp over x's candidates of θ·φ   (M,)."""
-    return log_softmax(Phi @ theta, starts)
-
-
-def uniform_reference(starts: np.ndarray, M: int) -> np.ndarray:
-    """log π_ref(y|x) of a reference policy that is uniform over each prompt's candidates (M,)."""
-    counts = np.diff(np.append(starts, M))
-    return -np.log(counts)[segments(starts, M)]
+def log_policy(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, logp_ref: np.ndarray) -> np.ndarray:
+    """log πθ(y|x) = log π_ref(y|x) + θ·φ(y) − logsumexp over x's candidates of the same   (M,)."""
+    return log_softmax(Phi @ theta + logp_ref, starts)
 
 
 def dpo_loss(logp_w: np.ndarray, logp_l: np.ndarray, ref_w: np.ndarray, ref_l: np.ndarray, beta: float) -> float:
@@ -50,14 +44,14 @@ def dpo_loss(logp_w: np.ndarray, logp_l: np.ndarray, ref_w: np.ndarray, ref_l: n
 
 
 def _loss_and_grad(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, seg: np.ndarray, iw: np.ndarray,
-                   il: np.ndarray, beta: float, ref_margin: np.ndarray) -> tuple[float, np.ndarray]:
+                   il: np.ndarray, beta: float, logp_ref: np.ndarray, ref_margin: np.ndarray) -> tuple[float, np.ndarray]:
     """L_DPO (Eq. 7) and its gradient from one evaluation of log πθ; ref_margin = log π_ref(y_w|x) − log π_ref(y_l|x).
 
     ∇θ L_DPO = −(β/n) Σ_i σ(−h_i) (∇ log πθ(y_w|x) − ∇ log πθ(y_l|x)), the weighted likelihood difference of
     the paper's §4, with ∇θ log πθ(y|x) = φ(y) − E_πθ(·|x)[φ]. Summing the weights per candidate row first
     (c) and per prompt (C) gives Σ_rows (c − C π) φ: one product with Phi instead of one per label.
     """
-    logp = log_softmax(Phi @ theta, starts, seg)  # (M,)
+    logp = log_softmax(Phi @ theta + logp_ref, starts, seg)  # (M,)
     h = beta * ((logp[iw] - logp[il]) - ref_margin)  # (n,) the argument of σ in Eq. 7
     nll = np.logaddexp(0.0, -h)  # (n,) −log σ(h)
     s = np.exp(-h - nll)  # (n,) σ(−h)
@@ -70,14 +64,15 @@ def _loss_and_grad(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, seg: 
 def loss(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, iw: np.ndarray, il: np.ndarray, beta: float,
          logp_ref: np.ndarray) -> float:
     """The DPO loss (Eq. 7) of the toy policy θ on the labelled pairs."""
-    logp = log_policy(theta, Phi, starts)
+    logp = log_policy(theta, Phi, starts, logp_ref)
     return dpo_loss(logp[iw], logp[il], logp_ref[iw], logp_ref[il], beta)
 
 
 def grad(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, iw: np.ndarray, il: np.ndarray, beta: float,
          logp_ref: np.ndarray) -> np.ndarray:
     """∇θ L_DPO (d,)."""
-    return _loss_and_grad(theta, Phi, starts, segments(starts, len(Phi)), iw, il, beta, logp_ref[iw] - logp_ref[il])[1]
+    return _loss_and_grad(theta, Phi, starts, segments(starts, len(Phi)), iw, il, beta, logp_ref,
+                          logp_ref[iw] - logp_ref[il])[1]
 
 
 def gradient_descent(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, iw: np.ndarray, il: np.ndarray,
@@ -88,7 +83,7 @@ def gradient_descent(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, iw:
     ref_margin = logp_ref[iw] - logp_ref[il]  # (n,)
     losses = np.empty(steps + 1)
     for t in range(steps):
-        losses[t], g = _loss_and_grad(theta, Phi, starts, seg, iw, il, beta, ref_margin)
+        losses[t], g = _loss_and_grad(theta, Phi, starts, seg, iw, il, beta, logp_ref, ref_margin)
         theta -= lr * g
     losses[steps] = loss(theta, Phi, starts, iw, il, beta, logp_ref)
     return theta, losses
@@ -97,10 +92,10 @@ def gradient_descent(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, iw:
 def implicit_reward(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, beta: float,
                     logp_ref: np.ndarray) -> np.ndarray:
     """DPO's implicit reward β·log(πθ(y|x) / π_ref(y|x)) of every candidate (M,) (paper, §4)."""
-    return beta * (log_policy(theta, Phi, starts) - logp_ref)
+    return beta * (log_policy(theta, Phi, starts, logp_ref) - logp_ref)
 
 
 def kl_to_reference(theta: np.ndarray, Phi: np.ndarray, starts: np.ndarray, logp_ref: np.ndarray) -> np.ndarray:
     """KL(πθ(·|x) ‖ π_ref(·|x)) for each prompt (P,): how far the policy has moved from the reference."""
-    logp = log_policy(theta, Phi, starts)
+    logp = log_policy(theta, Phi, starts, logp_ref)
     return np.add.reduceat(np.exp(logp) * (logp - logp_ref), starts)

@@ -183,7 +183,8 @@ def slots(view: View) -> dict[str, str]:
 
 
 def lab_root(name: str, mod: object, params: dict, view: View, notices: list[str]) -> str:
-    """The whole lab as first painted: question, key controls beside the chart, steps, status."""
+    """The whole lab as first painted: question, status; key controls, headline tiles and the steps in a
+    column beside the main chart (which stays in view while they are used); "All numbers" and the rest below."""
     controls = mod.CONTROLS
     defaults = json.dumps({c.name: c.default for c in controls}, separators=(",", ":"))
     parts = slots(view)
@@ -200,9 +201,9 @@ def lab_root(name: str, mod: object, params: dict, view: View, notices: list[str
         f'<div class="lab-side">{controls_html(name, controls, mod.KEY, params, view.disabled)}{actions_html(mod.ACTIONS)}'
         f'<div class="lab-notices" data-lab-notices>{notices_html(notices)}</div></div>'
         f'<div class="lab-stage" data-lab-slot="chart">{parts["chart"]}</div>'
-        f'<div class="lab-headline" data-lab-slot="headline">{parts["headline"]}</div></div>'
+        f'<div class="lab-headline" data-lab-slot="headline">{parts["headline"]}</div>'
+        f"{steps_html(name, mod.STEPS)}</div>"
         f'{numbers}<div class="lab-body" data-lab-slot="body">{parts["body"]}</div></div>'
-        f"{steps_html(name, mod.STEPS)}"
         f'<div class="sr-only lab-live" aria-live="polite" data-lab-live>{esc(view.summary)}</div>'
         f"</div>"
     )

@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-LABS = ("quantization", "lora", "rlhf", "distillation")
+LABS = ("quantization", "lora", "rlhf", "distillation", "planner")
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,8 @@ def rmse_chart(bits: int, method: str, block: int, dq: bool, outliers: bool, wid
     dq_tag = " + DQ" if dq else ""
     series = [Series("absmax per tensor", xs, np.array(tensor), "c0"),
               Series(f"absmax, blocks of {block}{dq_tag}", xs, np.array(blocked), "c2")]
-    marks = Marks(points=[(4, nf4, f"NF4{dq_tag}", "c1"), (FP16_X, fp16, "fp16 (float)", "c3"),
-                          (FP16_X if bits == 16 else bits, here, "you", "c1")],
-                  vlines=[(16, "", "c3")])
+    marks = Marks(points=[(4, nf4, f"NF4{dq_tag}", "c1"), (FP16_X, fp16, "fp16 (float)", "c3")],
+                  vlines=[(16, "", "c3")], rings=[(FP16_X if bits == 16 else bits, here)])
     step = 1 if width >= 500 else 2
     ticks = [(b, str(b)) for b in BITS_AXIS if (b - BITS_AXIS[0]) % step == 0] + [(FP16_X, "fp16")]
     return line_chart(series, "RMSE versus bits per weight", "bits per weight (integer codes; fp16 apart)",
@@ -122,8 +121,8 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
     bits, method, block, dq, outliers, off = effective(params)
     metrics = measure(params)
     chart = figure(responsive(lambda w: rmse_chart(bits, method, block, dq, outliers, w)),
-                   "Each point is a full quantize → dequantize round trip of all 262,144 weights. fp16 is a float "
-                   "format (5 exponent bits), not a 16-bit integer code, so it is drawn apart.")
+                   "Ring: your format. Each point is a full quantize → dequantize round trip of all 262,144 weights. "
+                   "fp16 is a float format (5 exponent bits), not a 16-bit integer code, so it is drawn apart.")
     hist, note = levels_chart(bits, method, block, outliers, 560)
     hist_narrow, _ = levels_chart(bits, method, block, outliers, 340)
     body = figure(f'<div class="lab-chart-wide">{hist}</div><div class="lab-chart-narrow">{hist_narrow}</div>',

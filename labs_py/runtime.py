@@ -67,7 +67,7 @@ def check(name: str, step_id: object, raw_prediction: object) -> dict:
     steps = {s.id: s for s in lab_module(name).STEPS}
     step = steps.get(step_id) if isinstance(step_id, str) else None
     if step is None:
-        return {"step": str(step_id)[:40], "error": "This lab has no such step."}
+        return {"step": None, "error": "This lab has no such step."}
     prediction = _prediction(step, raw_prediction)
     if prediction is None:
         return {"step": step.id, "error": "Make a prediction first (one of the choices, or a number in range)."}

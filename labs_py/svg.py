@@ -36,6 +36,7 @@ class Marks:
     hlines: list[tuple[float, str, str]] = field(default_factory=list)  # (y, label, cls)
     vlines: list[tuple[float, str, str]] = field(default_factory=list)  # (x, label, cls)
     points: list[tuple[float, float, str, str]] = field(default_factory=list)  # (x, y, label, cls)
+    rings: list[tuple[float, float]] = field(default_factory=list)  # (x, y): "you are here", drawn over the points
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
@@ -148,6 +149,8 @@ def line_chart(series: list[Series], title: str, x_label: str, y_label: str, *, 
             anchor = "end" if xx > width * 0.7 else "start"
             dx = -8 if anchor == "end" else 8
             out.append(f'<text class="lab-point-label" x="{xx + dx:.1f}" y="{yy - 8:.1f}" text-anchor="{anchor}">{esc(label)}</text>')
+    for x, y in marks.rings:
+        out.append(f'<circle class="lab-ring" cx="{float(sx(x)):.1f}" cy="{float(sy(y)):.1f}" r="9"/>')
     out.append(legend + "</svg>")
     return "".join(out)
 
@@ -189,29 +192,34 @@ def responsive(draw) -> str:
 
 
 def hbar_chart(labels: list[str], groups: list[tuple[str, np.ndarray, str]], title: str, x_label: str, *,
-               x_range: tuple[float, float] | None = None, value_fmt: str = "{:.2f}") -> str:
-    """Horizontal bars, one row per label and one bar per group; handles negative values."""
+               x_range: tuple[float, float] | None = None, value_fmt: str = "{:.2f}", width: int = W) -> str:
+    """Horizontal bars, one row per label and one bar per group; handles negative values.
+
+    width: the viewBox width (draw narrow for a phone; the legend then moves under the title).
+    """
     n, g = len(labels), len(groups)
+    narrow = width < W
     row_h = 10 + 12 * g
-    height = PAD_T + n * row_h + 34
-    label_w = 150
+    top = PAD_T + (18 if narrow else 0)
+    height = top + n * row_h + 34
+    label_w = 90 if narrow else 150
     vals = np.concatenate([np.asarray(v, float) for _, v, _ in groups]) if groups else np.zeros(1)
     lo, hi = x_range or (min(0.0, float(vals.min())), max(0.0, float(vals.max())))
     if hi <= lo:
         hi = lo + 1
-    pw = W - label_w - PAD_R - 50
+    pw = width - label_w - PAD_R - 50
 
     def sx(v):
         return label_w + (min(max(v, lo), hi) - lo) / (hi - lo) * pw
 
-    out = [_open(title, W, height)]
+    out = [_open(title, width, height)]
     zero = sx(0.0)
-    for t in nice_ticks(lo, hi, 5):
+    for t in nice_ticks(lo, hi, 4 if narrow else 5):
         x = sx(t)
-        out.append(f'<line class="lab-grid" x1="{x:.1f}" x2="{x:.1f}" y1="{PAD_T}" y2="{height - 30}"/>'
+        out.append(f'<line class="lab-grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{height - 30}"/>'
                    f'<text class="lab-tick" x="{x:.1f}" y="{height - 16}" text-anchor="middle">{tick_label(t)}</text>')
     for i, label in enumerate(labels):
-        y0 = PAD_T + i * row_h + 5
+        y0 = top + i * row_h + 5
         out.append(f'<text class="lab-bar-label" x="{label_w - 8}" y="{y0 + 6 * g + 4:.1f}" text-anchor="end">{esc(label)}</text>')
         for j, (_, values, cls) in enumerate(groups):
             v = float(values[i])
@@ -219,13 +227,13 @@ def hbar_chart(labels: list[str], groups: list[tuple[str, np.ndarray, str]], tit
             y = y0 + j * 12
             out.append(f'<rect class="lab-bar {cls}" x="{x1:.1f}" y="{y:.1f}" width="{max(x2 - x1, 0.5):.1f}" height="10"/>')
             out.append(f'<text class="lab-bar-value" x="{max(x2, zero) + 4:.1f}" y="{y + 9:.1f}">{esc(value_fmt.format(v))}</text>')
-    out.append(f'<line class="lab-axis" x1="{zero:.1f}" x2="{zero:.1f}" y1="{PAD_T}" y2="{height - 30}"/>'
+    out.append(f'<line class="lab-axis" x1="{zero:.1f}" x2="{zero:.1f}" y1="{top}" y2="{height - 30}"/>'
                f'<text class="lab-axis-label" x="{label_w + pw / 2:.0f}" y="{height - 2}" text-anchor="middle">{esc(x_label)}</text>')
-    legend_x = W - PAD_R
+    legend_x, legend_y = width - PAD_R, (36 if narrow else 8)
     for name, _, cls in reversed(groups):
         legend_x -= 12 + 7.2 * len(name) + 18
-        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="8" width="12" height="10"/>'
-                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="18">{esc(name)}</text>')
+        out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="{legend_y}" width="12" height="10"/>'
+                   f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="{legend_y + 10}">{esc(name)}</text>')
     out.append("</svg>")
     return "".join(out)
 
@@ -396,5 +404,78 @@ def hbar_panels(labels: list[str], panels: list[Panel], title: str, *, label_w: 
         legend_x -= 12 + 7.2 * len(name) + 18
         out.append(f'<rect class="lab-bar {cls}" x="{legend_x:.0f}" y="8" width="12" height="10"/>'
                    f'<text class="lab-legend" x="{legend_x + 16:.0f}" y="18">{esc(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+@dataclass
+class Segment:
+    """One part of a stacked bar: `value` drawn solid, and up to `upto` drawn faint (a range)."""
+
+    name: str
+    value: float
+    cls: str
+    upto: float | None = None  # the high end of a range, drawn faint after the solid part
+    faint: bool = False  # the whole segment is drawn faint (e.g. memory that may page out)
+
+
+def stacked_bar(segments: list[Segment], title: str, x_label: str, *, limit: tuple[float, str] | None = None,
+                x_max: float | None = None, width: int = W, value_fmt: str = "{:.1f}") -> str:
+    """One horizontal bar made of segments, with an optional vertical limit line (value, label).
+
+    The legend lists every segment with its value and wraps into rows under the axis, so the
+    chart stays legible at phone width.
+    """
+    total = sum(s.value for s in segments) + sum((s.upto or s.value) - s.value for s in segments)
+    top = max(total, limit[0] if limit else 0.0, 1e-9)
+    hi = x_max or nice_ticks(0, top * 1.05, 5)[-1]
+    hi = hi if hi >= top else top * 1.05
+    pw = width - PAD_L - PAD_R
+
+    def sx(v: float) -> float:
+        return PAD_L + v / hi * pw
+
+    bar_y, bar_h, axis_y = 48, 44, 104
+    items = [(f"{s.name} {value_fmt.format(s.value)}" + (f" (up to {value_fmt.format(s.upto)})" if s.upto else ""), s.cls)
+             for s in segments if s.value > 0 or s.upto]
+    sizes = [26 + LEGEND_CHAR_W * len(text) for text, _ in items]
+    rows: list[list[int]] = [[]]
+    for k, w in enumerate(sizes):
+        if rows[-1] and sum(sizes[j] for j in rows[-1]) + w > width - PAD_L - PAD_R:
+            rows.append([])
+        rows[-1].append(k)
+    legend_y = axis_y + 46
+    height = legend_y + 20 * len(rows)
+    out = [_open(title, width, height)]
+    x = 0.0
+    for s in segments:
+        for lo_v, hi_v, faint in ((x, x + s.value, s.faint), (x + s.value, x + (s.upto or s.value), True)):
+            if hi_v - lo_v <= 0:
+                continue
+            style = ' fill-opacity="0.35" stroke-dasharray="3 2"' if faint else ""
+            out.append(f'<rect class="lab-bar lab-seg {s.cls}" x="{sx(lo_v):.1f}" y="{bar_y}" '
+                       f'width="{max(sx(hi_v) - sx(lo_v), 0.5):.1f}" height="{bar_h}"{style}/>')
+        x += s.upto or s.value
+    for t in nice_ticks(0, hi, 5 if width >= W else 4):
+        xx = sx(t)
+        out.append(f'<line class="lab-grid" x1="{xx:.1f}" x2="{xx:.1f}" y1="{bar_y - 6}" y2="{axis_y}"/>'
+                   f'<text class="lab-tick" x="{xx:.1f}" y="{axis_y + 15}" text-anchor="middle">{tick_label(t)}</text>')
+    out.append(f'<line class="lab-axis" x1="{PAD_L}" x2="{width - PAD_R}" y1="{axis_y}" y2="{axis_y}"/>'
+               f'<text class="lab-axis-label" x="{PAD_L + pw / 2:.0f}" y="{axis_y + 32}" text-anchor="middle">'
+               f"{esc(x_label)}</text>")
+    if limit:
+        xx = sx(limit[0])
+        anchor = "end" if xx > width * 0.6 else "start"
+        dx = -4 if anchor == "end" else 4
+        out.append(f'<line class="lab-limit" x1="{xx:.1f}" x2="{xx:.1f}" y1="{bar_y - 18}" y2="{axis_y}"/>'
+                   f'<text class="lab-limit-label" x="{xx + dx:.1f}" y="{bar_y - 8}" text-anchor="{anchor}">'
+                   f"{esc(limit[1])}</text>")
+    for r, row in enumerate(rows):
+        lx, ly = float(PAD_L), legend_y + 20 * r
+        for k in row:
+            text, cls = items[k]
+            out.append(f'<rect class="lab-bar lab-seg {cls}" x="{lx:.0f}" y="{ly - 9}" width="12" height="10"/>'
+                       f'<text class="lab-legend" x="{lx + 16:.0f}" y="{ly}">{esc(text)}</text>')
+            lx += sizes[k]
     out.append("</svg>")
     return "".join(out)

@@ -34,8 +34,10 @@ RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_st
 CODE_PAGES = {
     "quantization": ("quant.py", "quantization.py"),
     "lora": ("digits.py", "lora_mlp.py", "lora_base.py", "lora_train.py", "jacobi_svd.py", "lora_fit.py", "lora.py"),
-    "rlhf": ("bradley_terry.py", "dpo.py", "preferences.py", "rlhf.py"),
+    "rlhf": ("preferences.py", "bradley_terry.py", "dpo.py", "grpo.py", "best_of_n.py", "rlhf_state.py",
+             "rlhf_measure.py", "rlhf.py"),
     "distillation": ("kd.py", "teacher.py", "distillation.py"),
+    "planner": ("planner_models.py", "planner_gpus.py", "planner_memory.py", "planner_compute.py", "planner.py"),
 }
 SHARED_MODULES = ("lab.py", "controls.py", "html.py", "svg.py", "fmt.py", "runtime.py")
 _stats: dict = {"words": {}, "labs": set(), "books": 0}
@@ -53,6 +55,25 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
             raise ValueError(f"```lab {name}: cannot read {line!r}; write `param: value`")
         raw[key.strip()] = value.strip()
     return lab_runtime.snapshot(name, raw)
+
+
+LAB_NUMBER = re.compile(r"\{\{lab (\w+)\.(\w+)((?: [\w-]+=[\w.,-]+)*)\}\}")
+
+
+def lab_number(m: re.Match) -> str:
+    """`{{lab quantization.zero_share bits=4 method=absmax}}` → the text the lab shows for that metric there."""
+    lab, name, raw = m.group(1), m.group(2), dict(kv.split("=", 1) for kv in m.group(3).split())
+    _, notices, view = lab_runtime.view(lab, raw)
+    if notices:
+        raise ValueError(f"{m.group(0)}: {' '.join(notices)}")
+    if name not in view.metrics:
+        raise ValueError(f"{m.group(0)}: the {lab} lab has no metric {name!r} (it has {', '.join(view.metrics)})")
+    return view.metrics[name].text
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    """Numbers a page quotes from a lab are computed by the lab at build time, never typed by hand."""
+    return LAB_NUMBER.sub(lab_number, markdown)
 
 
 def on_config(config):
@@ -131,6 +152,13 @@ def _fill_stats(site: Path) -> None:
         return f'<span class="reading-time" data-reading-time="{uri}">{minutes(words[uri])} min</span>'
 
     html = re.sub(r'<span class="reading-time" data-reading-time="([^"]+)"></span>', reading_time, html)
+
+    def steps_total(m: re.Match) -> str:
+        n = len(lab_runtime.lab_module(m.group(1)).STEPS)
+        return (f'<span class="steps-done" data-steps-done="{m.group(1)}" data-steps-total="{n}">'
+                f"{n} guided steps</span>")
+
+    html = re.sub(r'<span class="steps-done" data-steps-done="([^"]+)"></span>', steps_total, html)
     index.write_text(html)
 
 

@@ -195,8 +195,9 @@ def wait_idle(page, lab: str, timeout_ms: int = 60_000) -> None:
 # True once the lab has answered for the control's current value: the URL mirrors it (absent = default).
 REPLIED_JS = """([lab, name]) => {
   const root = document.querySelector(`[data-lab="${lab}"]`), c = root.__lab;
-  const el = root.querySelector(`[data-control="${name}"]`);
-  const value = el.type === 'checkbox' ? (el.checked ? '1' : '0') : el.value;
+  const els = [...root.querySelectorAll(`[data-control="${name}"]`)], el = els[0];
+  const value = el.dataset.multi !== undefined ? els.filter(e => e.checked).map(e => e.value).join(',')
+    : el.type === 'checkbox' ? (el.checked ? '1' : '0') : el.value;
   const query = new URL(location.href).searchParams.get(name);
   const same = (a, b) => a === b || (a.trim() !== '' && b.trim() !== '' && Number(a) === Number(b));
   return root.dataset.state === 'live' && !c.busy && !c.queued

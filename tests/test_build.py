@@ -3,6 +3,10 @@
 import re
 from pathlib import Path
 
+import mkdocs_hooks
+import pytest
+
+from labs_py import runtime
 from labs_py.lab import LABS
 
 RESOURCE = re.compile(r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["']([^"']+)|<link\b[^>]*\bhref=["']([^"']+)""", re.I)
@@ -42,3 +46,17 @@ def test_runtime_is_self_hosted_under_a_versioned_path(site):
                  "numpy-2.0.2-cp312-cp312-pyodide_2024_0_wasm32.whl"):
         assert (out / "pyodide" / "0.27.7" / name).is_file()
     assert list((out / "assets" / "labs" / "wheels").glob("*/labs_py-*-py3-none-any.whl"))
+
+
+def test_numbers_quoted_from_a_lab_are_computed_by_the_lab():
+    text = mkdocs_hooks.on_page_markdown("{{lab quantization.zero_share method=absmax}} of weights", None, None, None)
+    assert text == runtime.metrics("quantization", {"method": "absmax"})["zero_share"].text + " of weights"
+    for bad, why in (("{{lab quantization.nope}}", "no metric"), ("{{lab quantization.rmse bits=99}}", "outside")):
+        with pytest.raises(ValueError, match=why):
+            mkdocs_hooks.on_page_markdown(bad, None, None, None)
+
+
+def test_no_placeholder_survives_the_build(site):
+    out, _ = site
+    left = [p for p in out.rglob("*.html") if "{{lab " in p.read_text()]
+    assert left == []

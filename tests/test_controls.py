@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from labs_py.controls import Choice, Slider, Toggle, clean, non_default
+from labs_py.controls import Choice, Multi, Slider, Toggle, clean, non_default
 
 CONTROLS = (
     Slider("bits", "Bits", 2, 16, 1, 4, integer=True),
@@ -46,3 +46,13 @@ def test_valid_values_pass_silently_and_snap_to_step():
     params, notices = clean(CONTROLS, {"bits": "8", "T": "3.14", "method": "b", "dq": "1"})
     assert params == {"bits": 8, "T": 3.1, "method": "b", "dq": 1} and notices == []
     assert non_default(CONTROLS, params) == {"bits": 8, "T": 3.1, "method": "b", "dq": 1}
+
+
+def test_multi_keeps_declaration_order_and_refuses_unknown_options():
+    m = Multi("targets", "Targets", (("q", "q"), ("k", "k"), ("v", "v")), "q,v")
+    assert m.parse("v,q") == ("q,v", None)
+    assert m.parse(" k , q ") == ("q,k", None)
+    value, notice = m.parse("q,zz")
+    assert value == "q" and "zz" in notice
+    assert m.parse("")[0] == "q,v" and "nothing chosen" in m.parse("")[1]
+    assert m.parse(7)[0] == "q,v" and m.parse(["q"])[0] == "q,v"

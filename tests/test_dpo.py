@@ -40,28 +40,28 @@ def test_loss_equals_the_papers_formula_on_hand_made_numbers(beta):
 
 
 def test_loss_at_the_reference_is_log_2():
-    """πθ = π_ref makes every implicit reward 0: the loss is −log σ(0) = log 2 whatever β."""
-    ref = dpo.uniform_reference(pref.STARTS, M)
+    """θ = 0 is πθ = π_ref, which makes every implicit reward 0: the loss is −log σ(0) = log 2 whatever β."""
     iw, il = pref.TRAINING_ORDER[:, 0], pref.TRAINING_ORDER[:, 1]
-    assert dpo.loss(np.zeros(len(pref.FEATURES)), pref.PHI, pref.STARTS, iw, il, 0.3, ref) == pytest.approx(math.log(2))
+    assert dpo.loss(np.zeros(len(pref.FEATURES)), pref.PHI, pref.STARTS, iw, il, 0.3, pref.LOGP_REF) == pytest.approx(
+        math.log(2))
+    assert np.allclose(dpo.log_policy(np.zeros(len(pref.FEATURES)), pref.PHI, pref.STARTS, pref.LOGP_REF), pref.LOGP_REF)
 
 
-def test_log_policy_is_a_softmax_over_each_prompts_candidates():
+def test_log_policy_tilts_the_reference_by_a_softmax_over_each_prompts_candidates():
     theta = np.random.default_rng(0).normal(size=len(pref.FEATURES)) * 3
-    logp = dpo.log_policy(theta, pref.PHI, pref.STARTS)
+    logp = dpo.log_policy(theta, pref.PHI, pref.STARTS, pref.LOGP_REF)
     for p, start in enumerate(pref.STARTS):
         rows = slice(start, start + len(pref.PROMPTS[p].responses))
-        assert np.allclose(logp[rows], log_softmax(pref.PHI[rows] @ theta), atol=1e-13)
-    ref = dpo.uniform_reference(pref.STARTS, M)
-    assert np.allclose(np.add.reduceat(np.exp(ref), pref.STARTS), 1.0)
+        assert np.allclose(logp[rows], log_softmax(pref.PHI[rows] @ theta + pref.LOGP_REF[rows]), atol=1e-13)
+    assert np.allclose(np.add.reduceat(np.exp(pref.LOGP_REF), pref.STARTS), 1.0)
 
 
 def _random_case(seed: int, same_prompt: bool):
-    """θ, a non-uniform reference (another softmax policy) and labelled pairs."""
+    """θ, a reference (the lab's π_ref tilted at random) and labelled pairs."""
     rng = np.random.default_rng(seed)
     k = len(pref.FEATURES)
     theta = rng.normal(size=k)
-    ref = dpo.log_policy(rng.normal(size=k), pref.PHI, pref.STARTS)
+    ref = dpo.log_policy(rng.normal(size=k), pref.PHI, pref.STARTS, pref.LOGP_REF)
     if same_prompt:
         pairs = pref.TRAINING_ORDER[rng.integers(0, len(pref.TRAINING_ORDER), 40)]
         iw, il = pairs[:, 0], pairs[:, 1]
@@ -76,7 +76,7 @@ def test_gradient_equals_finite_differences(same_prompt, beta):
     theta, ref, iw, il = _random_case(7, same_prompt)
 
     def f(t):
-        logp = log_softmax_per_prompt(pref.PHI @ t)
+        logp = log_softmax_per_prompt(pref.PHI @ t + ref)
         return eq7(logp[iw], logp[il], ref[iw], ref[il], beta)
 
     fd = np.array([(f(theta + FD_H * e) - f(theta - FD_H * e)) / (2 * FD_H) for e in np.eye(len(theta))])
@@ -93,10 +93,9 @@ def log_softmax_per_prompt(logits):
     return out
 
 
-def test_with_a_uniform_reference_dpo_is_bradley_terry_at_w_equal_beta_theta():
-    """log πθ(y_w|x) − log πθ(y_l|x) = θ·(φ_w − φ_l) inside one prompt, and π_ref cancels: L_DPO(θ) = NLL_BT(βθ)."""
-    theta, _, iw, il = _random_case(3, same_prompt=True)
-    ref = dpo.uniform_reference(pref.STARTS, M)
+def test_dpo_is_bradley_terry_at_w_equal_beta_theta():
+    """β log πθ/π_ref = βθ·φ − β log Z(x) inside one prompt, and log Z cancels in a pair: L_DPO(θ) = NLL_BT(βθ)."""
+    theta, ref, iw, il = _random_case(3, same_prompt=True)
     D = pref.PHI[iw] - pref.PHI[il]
     y = np.ones(len(iw))
     for beta in (0.05, 0.1, 0.7):
@@ -121,11 +120,10 @@ def test_implicit_reward_and_kl():
     theta, ref, _, _ = _random_case(5, same_prompt=True)
     beta = 0.3
     r_hat = dpo.implicit_reward(theta, pref.PHI, pref.STARTS, beta, ref)
-    logp = log_softmax_per_prompt(pref.PHI @ theta)
+    logp = log_softmax_per_prompt(pref.PHI @ theta + ref)
     assert np.allclose(r_hat, beta * (logp - ref), atol=1e-13)
     kl = dpo.kl_to_reference(theta, pref.PHI, pref.STARTS, ref)
     bounds = [*pref.STARTS.tolist(), M]
     expected = [entropy(np.exp(logp[a:b]), np.exp(ref[a:b])) for a, b in itertools.pairwise(bounds)]
     assert np.allclose(kl, expected, atol=1e-12)
-    assert np.allclose(dpo.kl_to_reference(np.zeros(len(theta)), pref.PHI, pref.STARTS,
-                                           dpo.uniform_reference(pref.STARTS, M)), 0.0, atol=1e-15)
+    assert np.allclose(dpo.kl_to_reference(np.zeros(len(theta)), pref.PHI, pref.STARTS, ref), 0.0, atol=1e-15)

@@ -46,9 +46,10 @@ def valid(control, raw: object) -> bool:
         return raw in (0, 1, True, False, "0", "1", "true", "false")
     if isinstance(control, Choice):
         return isinstance(raw, (str, int, float)) and not isinstance(raw, bool) and str(raw) in {v for v, _ in control.options}
-    if isinstance(control, Multi):
-        parts = [p.strip() for p in raw.split(",") if p.strip()] if isinstance(raw, str) and len(raw) <= 64 else []
-        return bool(parts) and set(parts) <= {v for v, _ in control.options}
+    if isinstance(control, Multi):  # a comma list of known options, each once, in declaration order
+        names = [v for v, _ in control.options]
+        parts = raw.split(",") if isinstance(raw, str) else [None]
+        return bool(parts) and all(p in names for p in parts) and parts == sorted(set(parts), key=names.index)
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)) or (isinstance(raw, str) and len(raw) > 64):
         return False
     try:
@@ -71,8 +72,9 @@ def bad_values(control) -> list:
         values += [f"{v} " for v, _ in control.options] + [v.upper() + "x" for v, _ in control.options]
         values += [label + "?" for _, label in control.options]
     elif isinstance(control, Multi):
-        first = control.options[0][0]
-        values += [",", " , ", "", first.lower() + "x", f"{first};{first}", f"{first},{first}x", [first], 7]
+        names = [v for v, _ in control.options]
+        values += [",".join(reversed(names)), names[0] + ",", "," + names[0], f"{names[0]},{names[0]}", names[0].upper(),
+                   ",".join(names) + ",zz", "zz", ",", ",,", f"{names[0]};{names[-1]}", [names[0]], {names[0]: 1}, 1, 0]
     else:
         values += [2, -1, 0.5, "yes", "on", "TRUE", "2"]
     return [v for v in values if not valid(control, v)]
@@ -117,7 +119,7 @@ def test_hostile_params_are_clamped_escaped_and_never_raise(labs):
             except Exception as err:  # any exception is the finding
                 problems.append(Problem("python", lab, type(err).__name__, target=label, detail=str(err)[:200]))
                 continue
-            for where, text in (("snapshot", html), ("reply", reply["html"] + reply["notices"])):
+            for where, text in (("snapshot", html), ("reply", "".join(reply["slots"].values()) + reply["notices"])):
                 problems += [Problem("python", lab, "script-in-output", target=label, detail=f"{where}: {d}")
                              for d in dangerous_markup(text)]
             wrong = check_params(controls, reply["params"])
@@ -129,6 +131,28 @@ def test_hostile_params_are_clamped_escaped_and_never_raise(labs):
                 problems.append(Problem("python", lab, "query", target=label, detail=str(reply["query"])))
     sitecheck.record("hostile-python", {"cases": counts, "problems": problems})
     assert min(counts.values()) >= 100, counts
+    assert_gate(problems, "python")
+
+
+HOSTILE_PREDICTIONS = (*JUNK[:26], "-0", "1e-400", "99999", "0.5e1", *INJECTIONS)
+
+
+def test_hostile_step_checks_are_refused_with_a_message(labs):
+    """A step check takes one of the step's own choices or a finite number in range; anything else is a message."""
+    problems, count = [], 0
+    for lab in labs:
+        steps = runtime.lab_module(lab).STEPS
+        for step_id in [s.id for s in steps] + ["nope", INJECTIONS[0], None, 7]:
+            for raw in HOSTILE_PREDICTIONS:
+                count += 1
+                try:
+                    out = strict_json(runtime.handle(json.dumps({"lab": lab, "check": step_id, "prediction": raw})))
+                except Exception as err:  # any exception is the finding
+                    problems.append(Problem("python", lab, type(err).__name__, target=f"{step_id} {raw!r}"[:80], detail=str(err)[:200]))
+                    continue
+                problems += [Problem("python", lab, "script-in-output", target=str(step_id), detail=d)
+                             for d in dangerous_markup(json.dumps(out))]
+    sitecheck.record("hostile-checks", {"cases": count, "problems": problems})
     assert_gate(problems, "python")
 
 
@@ -168,7 +192,7 @@ def test_corrupt_stored_data_never_raises_or_overwrites(labs):
             if reply["store"] is not None:
                 problems.append(Problem("python", lab, "overwrites-store", target=label, detail=repr(reply["store"])[:120]))
             problems += [Problem("python", lab, "script-in-output", target=label, detail=d)
-                         for d in dangerous_markup(reply["html"] + reply["notices"])]
+                         for d in dangerous_markup("".join(reply["slots"].values()) + reply["notices"])]
     assert_gate(problems, "python")
 
 

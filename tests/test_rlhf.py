@@ -1,290 +1,168 @@
-"""The RLHF Lab's view: picks train both models, stored labels round-trip, bad input is refused and escaped."""
+"""The RLHF Lab's view: the pair with its buttons first, four headline numbers, empty states, presets and steps."""
 
 from __future__ import annotations
 
 import json
 import re
 
-import numpy as np
 import pytest
-from scipy.special import expit
 
-from labs_py import bradley_terry as bt
 from labs_py import preferences as pref
 from labs_py import rlhf, runtime
+from labs_py import rlhf_state as st
 from labs_py.controls import clean
+from labs_py.lab import Guess, Options
 
 PARAMS, _ = clean(rlhf.CONTROLS, {})
 
 
-def metrics(html: str) -> dict[str, float]:
-    return {k: float(v) for k, v in re.findall(r'data-metric="(\w+)" data-value="([^"]+)"', html)}
-
-
 def start(stored=None, params=PARAMS):
-    view = rlhf.render(params, None, "init", {"stored": stored})
-    return view
+    return rlhf.render(params, None, "init", {"stored": stored})
 
 
 def act(view, action, payload=None, params=PARAMS):
     return rlhf.render(params, view.state, action, payload)
 
 
-def labels_of(store) -> list[tuple[str, str, str, str]]:
-    return [(x["a"], x["b"], x["pick"], x["by"]) for x in store["labels"]]
+def values(view) -> dict[str, float | None]:
+    return {k: m.value for k, m in view.metrics.items()}
 
 
-# ---- picking and training ----------------------------------------------------------------------
-
-def test_a_pick_runs_real_gradient_descent_on_the_label():
-    view = start()
-    ia, ib = rlhf.current_pair(0)
-    assert metrics(view.html)["p_a"] == 0.5  # w = 0: no preference yet
-    view = act(view, "a")
-    d = pref.PHI[ia] - pref.PHI[ib]
-    w = np.zeros(len(pref.FEATURES))
-    for _ in range(PARAMS["steps"]):  # the update written out: ∇ = −σ(−w·d) d + λ w for one label A ≻ B
-        w = w - float(PARAMS["lr"]) * (-expit(-(w @ d)) * d + bt.LAMBDA * w)
-    assert np.allclose(view.state.w, w, atol=1e-12)
-    m = metrics(view.html)
-    assert m["labels"] == 1 and m["steps"] == PARAMS["steps"]
-    assert m["loss"] == pytest.approx(np.logaddexp(0, -(w @ d)) + bt.LAMBDA / 2 * (w @ w), rel=1e-12)
-    assert labels_of(view.store) == [(pref.RESPONSES[ia].id, pref.RESPONSES[ib].id, "A", "you")]
+def live(lab_params: dict, actions: list[str]) -> dict:
+    """The reply the browser gets after init and `actions`, through the runtime's JSON entry point."""
+    instance = f"t-{len(actions)}-{json.dumps(lab_params, sort_keys=True)}"
+    reply = None
+    for action in ["init", *actions]:
+        reply = json.loads(runtime.handle(json.dumps({"lab": "rlhf", "instance": instance, "params": lab_params,
+                                                      "action": action, "payload": {"stored": None}})))
+    return reply
 
 
-def test_prediction_before_the_pick_and_agreement_after_it():
-    view = act(act(start(), "a"), "b")
-    ia, ib = rlhf.current_pair(view.state.cursor)
-    p = float(expit(view.state.w @ (pref.PHI[ia] - pref.PHI[ib])))
-    assert metrics(view.html)["p_a"] == pytest.approx(p, rel=1e-12)
-    after = act(view, "a" if p > 0.5 else "b")
-    assert "it agreed" in after.html
-    after = act(after, "b" if metrics(after.html)["p_a"] > 0.5 else "a")
-    assert "it disagreed" in after.html
+def test_at_most_four_headline_numbers_and_the_required_metrics():
+    view = act(start(), "simulate")
+    headline = [k for k, m in view.metrics.items() if m.headline]
+    assert headline == ["labels", "heldout_acc", "proxy_gain", "true_gain"]
+    assert {"labels", "heldout_acc", "proxy_gain", "true_gain"} <= set(view.metrics)
+    assert "95 % interval" in view.metrics["heldout_acc"].hint
 
 
-def test_dpo_takes_bradley_terry_steps_in_reward_space():
-    """With π_ref uniform, the DPO step η/β² on θ moves βθ exactly like BT gradient descent without L2 moves w."""
-    params = {**PARAMS, "beta": 0.25, "steps": 37}
-    view = start(params=params)
-    for k in "abbab":
-        view = act(view, k, params=params)
-    ia, ib, y = rlhf.label_arrays(view.state.labels)
-    D = pref.PHI[ia] - pref.PHI[ib]
-    w = np.zeros(len(pref.FEATURES))
-    for n in range(1, 6):
-        w, _ = bt.gradient_descent(w, D[:n], y[:n], float(params["lr"]), 37, lam=0.0)
-    assert np.allclose(0.25 * view.state.theta, w, atol=1e-10)
+def test_without_labels_tied_rewards_show_a_dash_with_the_reason():
+    """All rewards tie at w = 0: accuracy 50 %, agreement 100 % or cos 0 would be artefacts (issue 12)."""
+    m = start().metrics
+    for name in ("heldout_acc", "proxy_gain", "true_gain", "cosine", "dpo_heldout_acc", "rank_agreement", "loss"):
+        assert m[name].value is None and m[name].text == "—" and m[name].hint, name
+    assert m["labels"].value == 0 and m["p_a"].value == 0.5
 
 
-def test_skip_moves_on_without_a_label_and_without_writing():
-    view = act(start(), "skip")
-    assert view.store is None and view.state.labels == [] and view.state.cursor == 1
-    assert "skipped" in view.html
-    assert rlhf.current_pair(1) != rlhf.current_pair(0)
+def test_pick_buttons_sit_under_the_answers_and_wait_for_the_runtime():
+    snap = runtime.view("rlhf")[2].chart
+    assert snap.index('class="rlhf-cands"') < snap.index('data-action="a"') < snap.index('data-action="b"')
+    for action, key in (("a", "a"), ("b", "b"), ("skip", "s")):
+        assert re.search(rf'data-action="{action}" data-key="{key}" aria-keyshortcuts="{key}" disabled>', snap)
+    assert 'data-action="a" data-key="a" aria-keyshortcuts="a">' in start().chart
 
-
-def test_second_pass_swaps_the_sides():
-    a, b = rlhf.current_pair(3)
-    assert rlhf.current_pair(3 + rlhf.N_TRAIN_PAIRS) == (b, a)
-
-
-def test_simulated_batches_are_reproducible_and_tagged():
-    params = {**PARAMS, "annotator": "verbose", "n": 30, "noise": 0.0}
-    one = act(start(params=params), "simulate", params=params)
-    two = act(start(params=params), "simulate", params=params)
-    assert labels_of(one.store) == labels_of(two.store)
-    assert len(one.store["labels"]) == 30 and {x["by"] for x in one.store["labels"]} == {"verbose"}
-    m = metrics(one.html)
-    assert m["annotator_labels"] == 30
-    assert m["noise_ceiling"] == pytest.approx(np.mean([
-        1.0 if np.sign((pref.PHI[a] - pref.PHI[b]) @ pref.ANNOTATORS["verbose"]) == y else
-        0.5 if (pref.PHI[a] - pref.PHI[b]) @ pref.ANNOTATORS["verbose"] == 0 else 0.0
-        for a, b, y, _ in one.state.labels]))
-
-
-def test_train_button_adds_steps_only_when_there_are_labels():
-    view = act(start(), "train")
-    assert view.state.steps == 0 and "nothing to train" in view.html
-    view = act(act(view, "a"), "train")
-    assert view.state.steps == PARAMS["steps"] + rlhf.TRAIN_STEPS
-    assert view.store is None  # training changes the models, not the labels
-
-
-def test_held_out_accuracy_uses_the_reference_labels():
-    view = act(start(params={**PARAMS, "n": 200}), "simulate", params={**PARAMS, "n": 200})
-    ia, ib, y = pref.HELD_OUT
-    margin = (pref.PHI[ia] - pref.PHI[ib]) @ view.state.w
-    assert metrics(view.html)["heldout_acc"] == pytest.approx(np.mean(np.sign(margin) == y))
-    assert metrics(view.html)["heldout_acc"] > 0.85
-
-
-# ---- storage, import, export -------------------------------------------------------------------
-
-def test_store_round_trips_through_json():
-    view = act(act(act(start(), "a"), "b"), "simulate", params={**PARAMS, "n": 10})
-    labels, why = rlhf.parse_store(json.dumps(view.store))
-    assert why == "" and labels == view.state.labels
-    assert view.store == {"lab": "rlhf", "version": 1, "labels": view.store["labels"]}
-
-
-def test_reload_restores_labels_and_refits_from_zero():
-    view = act(act(act(start(), "a"), "b"), "a")
-    restored = start(json.dumps(view.store))
-    assert restored.state.labels == view.state.labels
-    assert restored.state.cursor == 3 and restored.store is None
-    ia, ib, y = rlhf.label_arrays(view.state.labels)
-    w, _ = bt.gradient_descent(np.zeros(len(pref.FEATURES)), pref.PHI[ia] - pref.PHI[ib], y, float(PARAMS["lr"]),
-                               rlhf.RESTORE_STEPS)
-    assert np.allclose(restored.state.w, w, atol=1e-12)
-    assert "Restored 3 labels" in restored.html
-
-
-def test_init_with_the_same_labels_keeps_the_live_session():
-    """Instant navigation back to the page sends init again: nothing is refit."""
-    picked = act(start(), "a")
-    view = act(picked, "train")
-    again = rlhf.render(PARAMS, view.state, "init", {"stored": json.dumps(picked.store)})
-    assert again.state is view.state and again.state.steps == view.state.steps
-
-
-BAD_STORES = {
-    "not json": "{not json",
-    "null": "null",
-    "foreign": json.dumps({"lab": "lora", "version": 1, "labels": []}),
-    "no lab": json.dumps({"version": 1, "labels": []}),
-    "version 2": json.dumps({"lab": "rlhf", "version": 2, "labels": []}),
-    "version true": json.dumps({"lab": "rlhf", "version": True, "labels": []}),
-    "version 1.0": '{"lab": "rlhf", "version": 1.0, "labels": []}',
-    "extra key": json.dumps({"lab": "rlhf", "version": 1, "labels": [], "x": 1}),
-    "labels not a list": json.dumps({"lab": "rlhf", "version": 1, "labels": {}}),
-    "unknown id": json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "egg.9", "b": "egg.1", "pick": "A", "by": "you"}]}),
-    "two prompts": json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "egg.1", "b": "moon.1", "pick": "A", "by": "you"}]}),
-    "same response": json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "egg.1", "b": "egg.1", "pick": "A", "by": "you"}]}),
-    "held out": json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "sum.1", "b": "sum.2", "pick": "A", "by": "you"}]}),
-    "pick C": json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "egg.1", "b": "egg.2", "pick": "C", "by": "you"}]}),
-    "by whom": json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "egg.1", "b": "egg.2", "pick": "A", "by": "me"}]}),
-    "extra label key": json.dumps({"lab": "rlhf", "version": 1,
-                                   "labels": [{"a": "egg.1", "b": "egg.2", "pick": "A", "by": "you", "t": 0}]}),
-    "too many": json.dumps({"lab": "rlhf", "version": 1,
-                            "labels": [{"a": "egg.1", "b": "egg.2", "pick": "A", "by": "you"}] * (rlhf.MAX_LABELS + 1)}),
-    "too long": "[" + " " * rlhf.MAX_STORE_CHARS + "]",
-    "empty": "",
-    "deep": "[" * 100_000 + "]" * 100_000,
-}
-
-
-@pytest.mark.parametrize("name", sorted(BAD_STORES))
-def test_parse_store_refuses_anything_unexpected(name):
-    labels, why = rlhf.parse_store(BAD_STORES[name])
-    assert labels is None and why
-
-
-@pytest.mark.parametrize("name", ["not json", "version 2", "unknown id", "held out"])
-def test_a_corrupt_stored_value_is_explained_and_never_overwritten(name):
-    view = start(BAD_STORES[name])
-    assert view.store is None
-    assert "could not be read" in view.html
-    assert 'data-action="reset_store"' in view.html and "data-confirm=" in view.html
-    for action in ("a", "b", "skip", "simulate", "train"):
-        view = act(view, action)
-        assert view.store is None and view.state.labels == []
-        assert "could not be read" in view.html
-    view = act(view, "import", {"text": json.dumps(rlhf.to_store([])), "name": "ok.json"})
-    assert view.store is None
-    view = act(view, "reset_store")
-    assert view.store == {"lab": "rlhf", "version": 1, "labels": []}
-    assert "could not be read" not in view.html
-    assert act(view, "a").store is not None
-
-
-def test_a_restarted_worker_never_overwrites_the_stored_labels():
-    """State lost (worker restart): a pick arrives without init. Writing would replace the reader's labels."""
-    view = rlhf.render(PARAMS, None, "a", None)
-    assert view.store is None and view.state.labels == []
-    assert "reload the page" in view.html
-
-
-def test_import_replaces_the_labels_and_export_format_round_trips():
-    source = act(act(start(), "b"), "simulate", params={**PARAMS, "n": 20})
-    view = act(start(), "a")
-    view = act(view, "import", {"text": json.dumps(source.store), "name": "rlhf-lab.json"})
-    assert view.state.labels == source.state.labels
-    assert view.store == source.store
-    assert "Imported 21 labels" in view.html
-
-
-def test_a_malformed_import_is_refused_and_leaves_the_labels_alone():
-    view = act(act(start(), "a"), "b")
-    before = list(view.state.labels)
-    evil = '<img src=x onerror="alert(1)">.json'
-    for text in (BAD_STORES["not json"], BAD_STORES["foreign"], BAD_STORES["unknown id"], None):
-        view = act(view, "import", {"text": text, "name": evil})
-        assert view.store is None and view.state.labels == before
-        assert "Import failed" in view.html and "Your 2 labels are unchanged" in view.html
-        assert "<img src=x" not in view.html and "&lt;img src=x" in view.html
-    view = act(view, "import", "not a payload")
-    assert view.store is None and view.state.labels == before
-
-
-def test_unknown_ids_are_escaped_when_echoed():
-    text = json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "<b>x</b>", "b": "egg.1", "pick": "A", "by": "you"}]})
-    view = start(text)
-    assert "<b>x</b>" not in view.html and "&lt;b&gt;x&lt;/b&gt;" in view.html
-
-
-def test_reset_clears_labels_and_models():
-    view = act(act(start(), "a"), "reset")
-    assert view.store == {"lab": "rlhf", "version": 1, "labels": []}
-    assert view.state.labels == [] and not view.state.w.any() and view.state.steps == 0
-
-
-def test_the_label_cap_is_enforced():
-    labels = [(pref.INDEX["egg.1"], pref.INDEX["egg.2"], 1.0, "you")] * rlhf.MAX_LABELS
-    view = start(json.dumps(rlhf.to_store(labels)))
-    refused = act(view, "a")
-    assert refused.store is None and len(refused.state.labels) == rlhf.MAX_LABELS
-    assert "at most 2,000 labels" in refused.html
-    assert act(view, "simulate").store is None
-
-
-# ---- the page contract -------------------------------------------------------------------------
 
 def test_snapshot_equals_the_first_live_view():
-    """No stored labels: the build's snapshot is exactly what init renders, so going live changes nothing."""
+    """No stored labels: the build's snapshot is what init renders, except that the pick buttons become usable."""
     snap = runtime.snapshot("rlhf")
-    reply = json.loads(runtime.handle(json.dumps({"lab": "rlhf", "instance": "snap", "action": "init",
-                                                  "payload": {"stored": None}})))
-    assert reply["html"] in snap and reply["store"] is None
+    reply = live({}, [])
+    for slot, html in reply["slots"].items():
+        assert re.sub(r" disabled(?=>)", "", html) in re.sub(r" disabled(?=>)", "", snap), slot
+    assert reply["store"] is None
 
 
-def test_actions_carry_keys_and_confirmation():
-    snap = runtime.snapshot("rlhf")
-    assert re.search(r'data-action="a" data-key="a" aria-keyshortcuts="a"', snap)
-    assert re.search(r'data-action="b" data-key="b"', snap) and re.search(r'data-action="skip" data-key="s"', snap)
-    assert re.search(r'data-action="reset" data-confirm="[^"]+"', snap)
-    assert 'data-action="export"' in snap and 'data-action="import"' in snap
-    quant = runtime.snapshot("quantization")
-    assert "data-key" not in quant and "data-confirm" not in quant
+def test_longer_preset_overoptimises_and_careful_does_not():
+    """Fixed seed (the first batch): proxy_gain > 0 > true_gain for "prefers longer", both rise for "careful"."""
+    longer = live({"annotator": "longer"}, ["simulate"])["slots"]["headline"]
+    got = dict(re.findall(r'data-metric="(\w+)" data-value="([^"]*)"', longer))
+    assert float(got["proxy_gain"]) > 0 > float(got["true_gain"])
+    careful = dict(re.findall(r'data-metric="(\w+)" data-value="([^"]*)"', live({}, ["simulate"])["slots"]["headline"]))
+    assert float(careful["proxy_gain"]) > 0 and float(careful["true_gain"]) > 0
 
 
-@pytest.mark.parametrize(("raw", "beta", "query"), [("0.1", 0.1, {}), ("0.5", 0.5, {"beta": 0.5}), ("7", 1.0, {"beta": 1.0})])
-def test_beta_preset_from_the_url(raw, beta, query):
-    reply = json.loads(runtime.handle(json.dumps({"lab": "rlhf", "instance": "url", "params": {"beta": raw},
-                                                  "action": "init", "payload": {"stored": None}})))
-    assert reply["params"]["beta"] == beta and reply["query"] == query
-    assert f"β = {beta:g}" in reply["html"]
+def test_gains_follow_the_chosen_n():
+    small = values(act(start(params={**PARAMS, "bon": "1"}), "simulate", params={**PARAMS, "bon": "1"}))
+    assert small["proxy_gain"] == 0 and small["true_gain"] == 0
+
+
+def test_earlier_version_labels_are_explained_with_export_and_reset():
+    old = json.dumps({"lab": "rlhf", "version": 1, "labels": [{"a": "egg.1", "b": "egg.2", "pick": "A", "by": "you"}] * 3})
+    view = start(old)
+    assert view.store is None and "3 labels from the lab's earlier version" in view.chart
+    assert 'data-action="export"' in view.chart and 'data-action="reset_store" data-confirm=' in view.chart
+    assert act(view, "a").store is None
+
+
+def test_corrupt_store_is_explained_and_unknown_ids_are_escaped():
+    text = json.dumps({"lab": "rlhf", "version": 2, "labels": [{"a": "<b>x</b>", "b": "egg.r000", "pick": "A", "by": "you"}]})
+    view = start(text)
+    assert "could not be read" in view.chart and "<b>x</b>" not in view.chart and "&lt;b&gt;x&lt;/b&gt;" in view.chart
+
+
+def test_a_pick_before_the_stored_labels_arrive_writes_nothing():
+    view = rlhf.render(PARAMS, None, "a", None)
+    assert view.store is None and view.state.labels == [] and "not reached the lab yet" in view.chart
+    assert "reload the page" not in view.chart
+
+
+def test_beta_preset_from_the_url():
+    reply = live({"beta": "0.5"}, [])
+    assert reply["params"]["beta"] == 0.5 and reply["query"] == {"beta": 0.5}
+    assert "β = 0.5" in reply["slots"]["body"]
+
+
+def test_actions_declare_confirmation_and_reader_data():
+    names = {a[0] for a in rlhf.ACTIONS}
+    assert {"simulate", "train", "reset", "export", "import"} == names
+    assert next(a for a in rlhf.ACTIONS if a[0] == "reset")[3]
+
+
+def test_grpo_table_marks_which_answers_gain():
+    view = act(start(), "simulate")
+    assert "GRPO" in view.html and ("▲" in view.html and "▼" in view.html)
+    assert "changes nothing" in start().html  # no labels: every advantage is 0
+
+
+@pytest.mark.parametrize("step", rlhf.STEPS, ids=lambda s: s.id)
+def test_every_step_checks_with_the_labs_numbers(step):
+    assert len(rlhf.STEPS) >= 4
+    assert set(step.setup) <= {c.name for c in rlhf.CONTROLS}
+    assert isinstance(step.predict, (Options, Guess))
+    results = [runtime.check("rlhf", step.id, v) for v, _ in step.predict.choices]
+    assert sum(r["right"] for r in results) == 1, results
+    assert re.search(r"\d", results[0]["text"])
+
+
+def test_the_right_answers_are_the_lessons():
+    right = {s.id: next(v for v, _ in s.predict.choices if runtime.check("rlhf", s.id, v)["right"]) for s in rlhf.STEPS}
+    assert right["longer"] == "falls" and right["grpo"] == "above" and right["beta"] == "larger"
+    assert right["labels"] in ("10", "25", "40")
 
 
 def test_features_are_visible_on_demand():
-    html = start().html
-    assert "<details" in html and all("<th scope=\"row\" title=" in html and f">{f}</th>" in html for f in pref.FEATURES)
+    html = start().chart
+    assert "<details" in html and all(f'<th scope="row">{f}</th>' in html for f in pref.FEATURES)
+    assert len(pref.TRAINING_ORDER) == st.N_TRAIN_PAIRS
 
 
-def test_accuracy_on_the_readers_own_labels_is_shown_when_mixed():
-    view = act(act(start(), "a"), "simulate", params={**PARAMS, "n": 10})
-    mine = [lab for lab in view.state.labels if lab[3] == "you"]
-    ia, ib, y = rlhf.label_arrays(mine)
-    own = bt.accuracy(view.state.w, pref.PHI[ia] - pref.PHI[ib], y)
-    assert f"on your own labels: {100 * own:.1f} %" in view.html
-    assert "1 yours, 10 simulated" in view.html
+def test_numbers_on_the_lab_page_come_from_the_lab():
+    """Every figure docs/labs/rlhf.md quotes, recomputed with the lab's code."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from labs_py import rlhf_measure as ms
+
+    text = Path(__file__).parent.parent.joinpath("docs/labs/rlhf.md").read_text()
+    one, fifty = ms.learning_curve("careful", (1, 50), 20)
+    longer_w, careful_w = ms.fit("longer", 50).w, ms.fit("careful", 50).w
+    longer, careful = ms.bon_curve(longer_w), ms.bon_curve(careful_w)
+    peak = int(np.argmax(longer.true))
+    quoted = [f"{one:.0%}".replace("%", " %") + " after one label", f"{fifty:.0%}".replace("%", " %") + " after fifty",
+              f"rises by {longer.proxy[-1]:.2f} SD", f"until n = {ms.BON_NS[peak]} ({longer.true[peak]:+.2f} SD)",
+              f"falls to −{-longer.true[-1]:.2f} SD", f"ends at {ms.heldout(longer_w)[0]:.0%}".replace("%", " %"),
+              f"held-out accuracy {ms.heldout(careful_w)[0]:.0%}".replace("%", " %"),
+              f"(+{careful.proxy[-1]:.2f} SD learned, +{careful.true[-1]:.2f} SD true at n = 256)",
+              f"({len(pref.RESPONSES)} in all)", f"{len(pref.HELD_OUT[2])} of their pairs"]
+    for phrase in quoted:
+        assert phrase in text, phrase

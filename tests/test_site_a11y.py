@@ -58,7 +58,12 @@ def test_lab_controls_work_by_keyboard_alone(tab, site, labs):
     problems, walked = [], {}
     for lab, url in labs.items():
         visit(tab, url)
-        controls = tab.eval_on_selector_all(f'[data-lab="{lab}"] [data-control]', "els => els.map(e => e.dataset.control)")
+        controls = tab.eval_on_selector_all(f'[data-lab="{lab}"] [data-control]:not(:disabled)', "els => els.map(e => e.dataset.control)")
+        unexplained = tab.eval_on_selector_all(
+            f'[data-lab="{lab}"] [data-control]:disabled',
+            "els => els.filter(e => !e.closest('.lab-control').querySelector('[data-disabled-reason]').textContent.trim())"
+            ".map(e => e.dataset.control)")
+        problems += [Problem("keyboard", rel(url, base), "disabled-without-reason", target=n) for n in unexplained]
         actions = tab.eval_on_selector_all(f'[data-lab="{lab}"] [data-action]:not([disabled])',
                                            "els => els.map(e => e.dataset.action)")
         tab.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
@@ -71,6 +76,8 @@ def test_lab_controls_work_by_keyboard_alone(tab, site, labs):
                     break
                 continue
             inside = True
+            if tab.evaluate(OPEN_DETAILS_JS):  # a closed "Advanced" summary: Enter opens it, as a reader would
+                tab.keyboard.press("Enter")
             if focus["action"]:
                 pressed.append(focus["action"])
             if focus["control"] and focus["control"] not in reached:
@@ -89,13 +96,25 @@ def test_lab_controls_work_by_keyboard_alone(tab, site, labs):
     assert_gate(problems, "keyboard")
 
 
+NARROW_PARTS_JS = """lab => {
+  const main = document.querySelector(`[data-lab="${lab}"] .lab-main`);
+  if (!main) return [];
+  const full = main.getBoundingClientRect().width;
+  return [...main.children].map(el => ({cls: el.className, width: el.getBoundingClientRect().width, full}))
+    .filter(p => p.width < 0.9 * p.full);
+}"""
+
+OPEN_DETAILS_JS = "() => { const el = document.activeElement; return el.tagName === 'SUMMARY' && !el.parentElement.open; }"
+
 CONTROL_BOXES_JS = """lab => {
   const width = document.documentElement.clientWidth;
-  return [...document.querySelectorAll(`[data-lab="${lab}"] [data-control]`)].map(el => {
+  document.querySelectorAll(`[data-lab="${lab}"] details[data-lab-advanced]`).forEach(d => { d.open = true; });
+  return [...document.querySelectorAll(`[data-lab="${lab}"] [data-control]:not(:disabled)`)].map(el => {
     el.scrollIntoView({block: 'center'});
     const r = el.getBoundingClientRect(), hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
     // A checkbox is operated through its label too: the target is the union of both boxes.
-    const boxes = [r, ...(el.type === 'checkbox' ? [...el.labels].map(l => l.getBoundingClientRect()) : [])];
+    const group = el.dataset.multi !== undefined ? el.closest('fieldset').getBoundingClientRect() : null;
+    const boxes = group ? [group] : [r, ...(el.type === 'checkbox' ? [...el.labels].map(l => l.getBoundingClientRect()) : [])];
     const left = Math.min(...boxes.map(b => b.left)), right = Math.max(...boxes.map(b => b.right));
     const top = Math.min(...boxes.map(b => b.top)), bottom = Math.max(...boxes.map(b => b.bottom));
     return {name: el.dataset.control, type: el.type, left, right, width: right - left, height: bottom - top,
@@ -118,6 +137,8 @@ def test_phone_width_no_sideways_scroll_and_usable_labs(tab, site, pages, labs):
                 cramped = box["width"] < 120 or box["height"] < 16
                 if box["left"] < 0 or box["right"] > box["viewport"] or cramped or not box["onTop"]:
                     problems.append(Problem("mobile", rel(url, base), "control-unusable", target=box["name"], detail=str(box)))
+            for part in tab.evaluate(NARROW_PARTS_JS, lab):  # on a phone every part of the lab takes the full column
+                problems.append(Problem("mobile", rel(url, base), "squeezed-column", target=part["cls"], detail=str(part)))
             sliders = tab.locator(f'[data-lab="{lab}"] input[type="range"][data-control]')
             if sliders.count():  # a tap-like click on the track must move the slider and reach Python
                 slider = sliders.first

@@ -33,3 +33,13 @@ def test_stats_strip_and_reading_times_are_computed_from_the_pages(site):
     assert stat["books"] == len(books) == 5
     shown = {el["data-reading-time"]: int(el.get_text().split()[0]) for el in index.select("[data-reading-time]")}
     assert shown and all(shown[uri] == minutes[uri] for uri in shown)
+
+
+def test_each_lab_shows_how_many_guided_steps_it_has(site):
+    out, _ = site
+    index = BeautifulSoup((out / "index.html").read_text(), "html.parser")
+    shown = {el["data-steps-done"]: int(el["data-steps-total"]) for el in index.select("[data-steps-done]")}
+    for lab, total in shown.items():
+        page = BeautifulSoup((out / "labs" / lab / "index.html").read_text(), "html.parser")
+        assert total == len(page.select("[data-lab-steps] [data-step]")), lab
+    assert set(shown) >= {"quantization"}

@@ -191,21 +191,29 @@
 
     apply(reply) {
       this.extra = {};
+      const focused = document.activeElement;
+      const action = this.root.contains(focused) && focused.dataset ? focused.dataset.action : undefined;
       for (const [slot, html] of Object.entries(reply.slots)) {
         const el = this.root.querySelector(`[data-lab-slot="${slot}"]`);
         if (el) el.innerHTML = html;
       }
+      if (action && !this.root.contains(focused)) { // a button the reader was on was redrawn: keep keyboard focus on it
+        const again = this.root.querySelector(`[data-action="${CSS.escape(action)}"]`);
+        if (again) again.focus({ preventScroll: true });
+      }
       this.root.querySelector("[data-lab-notices]").innerHTML = reply.notices;
-      for (const [name, value] of Object.entries(reply.params)) {
-        const els = [...this.root.querySelectorAll(`[data-control="${CSS.escape(name)}"]`)];
-        if (els.length) this.setControl(els, value);
+      if (!this.dirty) { // a newer change is queued: its reply will set the controls, not this older one
+        for (const [name, value] of Object.entries(reply.params)) {
+          const els = [...this.root.querySelectorAll(`[data-control="${CSS.escape(name)}"]`)];
+          if (els.length) this.setControl(els, value);
+        }
+        this.syncUrl(reply.query);
       }
       this.applyDisabled(reply.disabled || {});
       if (reply.store !== null && reply.store !== undefined) {
         localStorage.setItem(STORE_PREFIX + this.name, JSON.stringify(reply.store));
       }
       if (reply.stop && this.playing) this.togglePlay(false);
-      this.syncUrl(reply.query);
       if (this.root.dataset.state !== "live") this.setState("live", LIVE_TEXT);
       clearTimeout(this.liveTimer);
       this.liveTimer = setTimeout(() => { this.root.querySelector("[data-lab-live]").textContent = reply.summary; }, 900);
