@@ -7,6 +7,7 @@ cache, so `mkdocs build` and `mkdocs serve` give the same self-contained site.
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import math
 import re
@@ -20,13 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import derive_teacher  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
+from freshimport import fresh  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
 from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
-
-from labs_py import runtime as lab_runtime  # noqa: E402
-from labs_py.lab import LABS  # noqa: E402
 
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
 CODE_PAGES = {
@@ -39,6 +37,12 @@ CODE_PAGES = {
 }
 SHARED_MODULES = ("lab.py", "controls.py", "html.py", "svg.py", "fmt.py", "runtime.py")
 _stats: dict = {"words": {}, "labs": set(), "books": 0}
+_build: dict = {}  # labs_py's runtime and registry, imported from disk by this build's on_config
+
+
+def _labs(name: str):
+    """labs_py's `name` module ("runtime", "lab") as this build imported it; outside a build, the usual import."""
+    return _build.get(name) or importlib.import_module(f"labs_py.{name}")
 
 
 def format_lab(source: str, language: str, css_class: str, options: dict, md, **kwargs) -> str:
@@ -52,7 +56,14 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
         if not sep:
             raise ValueError(f"```lab {name}: cannot read {line!r}; write `param: value`")
         raw[key.strip()] = value.strip()
-    return lab_runtime.snapshot(name, raw)
+    return _labs("runtime").snapshot(name, raw)
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    """Under `mkdocs serve`, write no bytecode: each build re-imports labs_py, and a .pyc written
+    into the watched labs_py/ would trigger a second, useless rebuild."""
+    if command == "serve":
+        sys.dont_write_bytecode = True
 
 
 LAB_NUMBER = re.compile(r"\{\{lab (\w+)\.(\w+)((?: [\w-]+=[\w.,-]+)*)\}\}")
@@ -61,7 +72,7 @@ LAB_NUMBER = re.compile(r"\{\{lab (\w+)\.(\w+)((?: [\w-]+=[\w.,-]+)*)\}\}")
 def lab_number(m: re.Match) -> str:
     """`{{lab quantization.zero_share bits=4 method=absmax}}` → the text the lab shows for that metric there."""
     lab, name, raw = m.group(1), m.group(2), dict(kv.split("=", 1) for kv in m.group(3).split())
-    _, notices, view = lab_runtime.view(lab, raw)
+    _, notices, view = _labs("runtime").view(lab, raw)
     if notices:
         raise ValueError(f"{m.group(0)}: {' '.join(notices)}")
     if name not in view.metrics:
@@ -75,8 +86,9 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 
 def on_config(config):
-    """Register the `lab` fence with superfences; derive the Distillation Lab's teacher data if stale."""
-    derive_teacher.ensure()
+    """Import labs_py from disk for this build; derive the teacher data if stale; register the `lab` fence."""
+    _build.update(runtime=fresh("labs_py.runtime", ROOT), lab=importlib.import_module("labs_py.lab"))
+    fresh("derive_teacher", ROOT / "scripts").ensure()  # after labs_py: it imports labs_py.teacher
     fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     fences.append({"name": "lab", "class": "lab", "format": format_lab})
     _stats.update(words={}, labs=set(), books=0)
@@ -150,7 +162,7 @@ def _fill_stats(site: Path) -> None:
     html = re.sub(r'<span class="reading-time" data-reading-time="([^"]+)"></span>', reading_time, html)
 
     def steps_total(m: re.Match) -> str:
-        n = len(lab_runtime.lab_module(m.group(1)).STEPS)
+        n = len(_labs("runtime").lab_module(m.group(1)).STEPS)
         return (f'<span class="steps-done" data-steps-done="{m.group(1)}" data-steps-total="{n}">'
                 f"{n} guided steps</span>")
 
@@ -191,6 +203,6 @@ def on_post_build(config):
     wheel = build_wheel(ROOT / "labs_py", wheels)
     runtime["labs_wheel"] = str(wheel.relative_to(site))
     runtime["sizes"][runtime["labs_wheel"]] = wheel.stat().st_size
-    runtime["labs"] = list(LABS)
+    runtime["labs"] = list(_labs("lab").LABS)
     (site / "assets" / "labs" / "runtime.json").write_text(json.dumps(runtime, indent=1))
     _fill_stats(site)
