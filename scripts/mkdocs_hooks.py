@@ -21,21 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import codepages  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
 from freshimport import fresh  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
 from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
 
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-CODE_PAGES = {
-    "quantization": ("quant.py", "quantization.py"),
-    "lora": ("jacobi_svd.py", "lora_fit.py", "lora.py"),
-    "rlhf": ("preferences.py", "bradley_terry.py", "dpo.py", "grpo.py", "best_of_n.py", "rlhf_state.py",
-             "rlhf_measure.py", "rlhf.py"),
-    "distillation": ("kd.py", "teacher.py", "distillation.py"),
-    "planner": ("planner_models.py", "planner_gpus.py", "planner_memory.py", "planner_compute.py", "planner.py"),
-}
-SHARED_MODULES = ("lab.py", "controls.py", "html.py", "svg.py", "fmt.py", "runtime.py")
 _stats: dict = {"words": {}, "labs": set(), "books": 0}
 _build: dict = {}  # labs_py's runtime and registry, imported from disk by this build's on_config
 
@@ -95,26 +87,19 @@ def on_config(config):
     return config
 
 
-def _code_page(lab: str, modules: tuple[str, ...]) -> str:
-    parts = [f"# Code: the {lab.capitalize()} Lab\n",
-             f"The [{lab.capitalize()} Lab](../labs/{lab}.md) is plain Python with numpy. These modules are the "
-             "exact files the browser runs under Pyodide and the build runs under CPython to draw the snapshot. "
-             "Read them top to bottom, or download them and run them locally.\n"]
-    for mod in modules + SHARED_MODULES[:1]:
-        src = (ROOT / "labs_py" / mod).read_text()
-        parts.append(f"## `labs_py/{mod}`\n\n[Download {mod}](../assets/labs/src/{mod})\n\n```python\n{src}\n```\n")
-    parts.append("Shared helpers used by every lab: "
-                 + ", ".join(f"[`{m}`](../assets/labs/src/{m})" for m in SHARED_MODULES) + ".\n")
-    return "\n".join(parts)
-
-
 def on_files(files: Files, config) -> Files:
-    """Add the generated code pages and the downloadable sources of every lab module."""
-    for lab, modules in CODE_PAGES.items():
-        if all((ROOT / "labs_py" / m).exists() for m in modules):
-            files.append(File.generated(config, f"code/{lab}.md", content=_code_page(lab, modules)))
-    for src in sorted((ROOT / "labs_py").glob("*.py")):
-        files.append(File.generated(config, f"assets/labs/src/{src.name}", abs_src_path=str(src)))
+    """Add a code page, and its nav entry, for every lab that has a page; add every labs_py module as a download."""
+    pkg = ROOT / "labs_py"
+    labs = _labs("lab").LABS
+    own, shared = codepages.split(pkg, labs)
+    pages = []
+    for lab in codepages.in_nav_order([lab for lab in labs if files.get_file_from_path(f"labs/{lab}.md")], config.nav):
+        title = _labs("runtime").lab_module(lab).TITLE
+        pages.append(f"code/{lab}.md")
+        files.append(File.generated(config, pages[-1], content=codepages.page(pkg, lab, title, own[lab], shared)))
+    codepages.add_to_nav(config.nav, pages)
+    for src in sorted(pkg.rglob("*.py")):
+        files.append(File.generated(config, f"assets/labs/src/{src.relative_to(pkg).as_posix()}", abs_src_path=str(src)))
     return files
 
 
