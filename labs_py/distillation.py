@@ -36,25 +36,38 @@ CLIP_RATIO = 2.0  # the linear bars cut a bucket whose probability exceeds this 
 SEED = 150302531  # arXiv 1503.02531, Hinton et al.: seeds the random init and the low-rank features
 LEARNING_RATES = ("0.03", "0.1", "0.3", "1")
 
-_T = teacher.load()
 QUESTION = "What does a teacher's softened distribution tell a student that the one right token does not?"
 KEY = ("T", "alpha")
 STEPS: tuple = ()
-CONTROLS = (
-    Choice("context", "Context", tuple((c.key, c.label) for c in _T.contexts), "g4",
-           help="Where the teacher predicts the next token. 'top-20 only': GLTR data, no rest-of-vocabulary bucket."),
-    Slider("T", "Temperature T", teacher.T_LO, teacher.T_HI, teacher.T_STEP, 2.0,
-           help="Softens teacher and student alike: p = softmax(z / T)."),
-    Slider("alpha", "Weight α of the soft targets", 0.0, 1.0, 0.05, 0.9,
-           help="α·T²·KL(teacher ‖ student) + (1 − α)·CE(true next token)."),
-    Choice("lr", "Learning rate (Adam)", tuple((v, v) for v in LEARNING_RATES), "0.3",
-           help="Adam moves each parameter by about this much per step."),
-    Choice("init", "Student starts", (("uniform", "uniform (all logits 0)"), ("random", "random (seeded)")), "uniform",
-           help="All logits 0 is uniform over the whole vocabulary: the rest bucket's tokens share one logit."),
-    Choice("student", "Student", (("free", "free logits: one per bucket"), ("lowrank", f"low-rank: {R} parameters")),
-           "free", help=f"Low-rank: logits = Φ w with a fixed random Φ of {R} columns, so it cannot match exactly."),
-    Toggle("logp", "Log-scale probabilities", 0, help="Shows the ratios between small probabilities: the dark knowledge."),
-)
+
+
+@lru_cache(maxsize=1)
+def controls() -> tuple:
+    """The lab's controls; the context menu lists the derived teacher data, so it is read on first use."""
+    return (
+        Choice("context", "Context", tuple((c.key, c.label) for c in teacher.load().contexts), "g4",
+               help="Where the teacher predicts the next token. 'top-20 only': GLTR data, no rest-of-vocabulary bucket."),
+        Slider("T", "Temperature T", teacher.T_LO, teacher.T_HI, teacher.T_STEP, 2.0,
+               help="Softens teacher and student alike: p = softmax(z / T)."),
+        Slider("alpha", "Weight α of the soft targets", 0.0, 1.0, 0.05, 0.9,
+               help="α·T²·KL(teacher ‖ student) + (1 − α)·CE(true next token)."),
+        Choice("lr", "Learning rate (Adam)", tuple((v, v) for v in LEARNING_RATES), "0.3",
+               help="Adam moves each parameter by about this much per step."),
+        Choice("init", "Student starts", (("uniform", "uniform (all logits 0)"), ("random", "random (seeded)")), "uniform",
+               help="All logits 0 is uniform over the whole vocabulary: the rest bucket's tokens share one logit."),
+        Choice("student", "Student", (("free", "free logits: one per bucket"), ("lowrank", f"low-rank: {R} parameters")),
+               "free", help=f"Low-rank: logits = Φ w with a fixed random Φ of {R} columns, so it cannot match exactly."),
+        Toggle("logp", "Log-scale probabilities", 0, help="Shows the ratios between small probabilities: the dark knowledge."),
+    )
+
+
+def __getattr__(name: str) -> object:
+    """`CONTROLS` on first access (PEP 562): importing this module must not need the derived data."""
+    if name == "CONTROLS":
+        return controls()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 ACTIONS = (("play", "Play"), ("step", f"Step ×{STEPS_PER_FRAME}"), ("train", f"Train {DEFAULT_STEPS} steps"),
            ("reset", "Reset"))
 
@@ -74,7 +87,7 @@ def initial_params(ctx: teacher.Context, student: str, init: str) -> np.ndarray:
     Phi = features(ctx.n, student)  # (n, p)
     if init == "uniform":
         return np.zeros(Phi.shape[1])
-    index = [c.key for c in _T.contexts].index(ctx.key)
+    index = [c.key for c in teacher.load().contexts].index(ctx.key)
     scale = INIT_SCALE / np.sqrt(np.mean(np.sum(Phi * Phi, axis=1)))  # so that each logit has std INIT_SCALE
     return np.random.default_rng([SEED, index]).standard_normal(Phi.shape[1]) * scale
 
@@ -183,7 +196,7 @@ def entropy_curve(key: str) -> tuple[np.ndarray, np.ndarray | None]:
     H = np.array([kd.entropy(teacher.teacher_log_probs(ctx, T)) for T in grid]) / np.log(ctx.n)
     if ctx.tail_lse is None:
         return H, None
-    return H, np.array([teacher.vocab_entropy(ctx, T) for T in grid]) / np.log(_T.vocab_size)
+    return H, np.array([teacher.vocab_entropy(ctx, T) for T in grid]) / np.log(teacher.load().vocab_size)
 
 
 @lru_cache(maxsize=32)
@@ -216,8 +229,8 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
 @lru_cache(maxsize=32)
 def context_section(key: str) -> str:
     """The text the teacher has read, the true next token, and where the numbers come from (cached HTML)."""
-    ctx = teacher.context(key)
-    src = _T.sources[ctx.source]
+    ctx, data = teacher.context(key), teacher.load()
+    src = data.sources[ctx.source]
     if ctx.y is None:
         truth = "none: the sentence ends here"
     else:
@@ -225,7 +238,7 @@ def context_section(key: str) -> str:
     extra = ctx.y is not None and ctx.y_rank > ctx.top_k  # the true next token was added below the top K
     if ctx.source == "gluon":
         scope = (f"Buckets: the teacher's top {ctx.top_k} tokens{', the true next token' if extra else ''} and one "
-                 f"bucket for the other {count(ctx.tail_size)} of the {count(_T.vocab_size)} tokens; softening is "
+                 f"bucket for the other {count(ctx.tail_size)} of the {count(data.vocab_size)} tokens; softening is "
                  "exact over the full vocabulary.")
     else:
         scope = (f"<strong>Top-20 only</strong>: GLTR published GPT-2 small's 20 most likely tokens (here {pct(ctx.top_mass)} "
@@ -239,7 +252,7 @@ def context_section(key: str) -> str:
         f'<span class="kd-context__text">{esc(ctx.prefix)}</span><span class="kd-context__cursor">▮</span></p>'
         f'<p class="lab-note">True next token: {truth}. {scope}{note} Source: {esc(src["model"])}, '
         f"<code>{esc(src['project'])}</code>{commit} ({esc(src['licence'])}); token text from "
-        f"{esc(_T.sources['vocab']['project'])} ({esc(_T.sources['vocab']['licence'])}).</p>"
+        f"{esc(data.sources['vocab']['project'])} ({esc(data.sources['vocab']['licence'])}).</p>"
     )
 
 
@@ -259,7 +272,7 @@ def teacher_section(key: str, T: float) -> str:
                             f"{count(ctx.tail_size)} tokens together"))
     if Hv is not None:
         tiles.append(metric("teacher_entropy_vocab", Hv, f"{Hv:.3f} nats", "Entropy, full vocabulary",
-                            f"all {count(_T.vocab_size)} tokens at T"))
+                            f"all {count(teacher.load().vocab_size)} tokens at T"))
     if kl_ref is not None:
         kl_vocab = teacher.reference_kl_vocab(ctx, T)
         tiles += [metric("kl_ref", kl_ref, sig(kl_ref), "KL(345M ‖ 117M) at T", f"GPT-2 medium vs small, over the {ctx.n} buckets"),
@@ -269,7 +282,7 @@ def teacher_section(key: str, T: float) -> str:
     points = [(T, H / np.log(ctx.n), f"T = {T:g}", "c0")]
     if Hv_curve is not None:
         series.append(Series("vocabulary", teacher.T_GRID, Hv_curve, "c3", dashed=True))
-        points.append((T, Hv / np.log(_T.vocab_size), "", "c3"))
+        points.append((T, Hv / np.log(teacher.load().vocab_size), "", "c3"))
     chart = line_chart(series, "How T reshapes the teacher", "temperature T", "entropy / its maximum",
                        x_range=(teacher.T_LO, teacher.T_HI), y_range=(0, 1.1),
                        marks=Marks(hlines=[(1.0, "flat", "c2")], points=points))

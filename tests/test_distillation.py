@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import derive_teacher
 import numpy as np
 import pytest
 from scipy import special, stats
 
+from labs_py import distillation as lab
+from labs_py import kd, runtime, teacher
+from labs_py.controls import defaults
+
 derive_teacher.ensure()
-
-from labs_py import distillation as lab  # noqa: E402  (needs the derived data)
-from labs_py import kd, runtime, teacher  # noqa: E402
-from labs_py.controls import defaults  # noqa: E402
-
 DEFAULTS = defaults(lab.CONTROLS)
 CONTEXTS = [c.key for c in teacher.load().contexts]
 
@@ -32,6 +35,19 @@ def params(**changes) -> dict:
 def trained(**changes) -> tuple[teacher.Context, lab.Run]:
     p = params(**changes)
     return teacher.context(p["context"]), lab.render(p, None, "train", None).state
+
+
+def test_imports_without_the_derived_data_and_names_the_fix_when_it_is_used(tmp_path):
+    """A fresh checkout has no labs_py/_data (git-ignored): the import works, the first use says how to derive it."""
+    src = Path(teacher.__file__).parent
+    shutil.copytree(src, tmp_path / "labs_py", ignore=shutil.ignore_patterns("_data", "__pycache__"))
+    code = ("import labs_py, labs_py.distillation as lab\n"
+            "print(labs_py.__file__)\n"
+            "try:\n    lab.CONTROLS\nexcept FileNotFoundError as exc:\n    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+    where, error = out.splitlines()
+    assert Path(where).parent == tmp_path / "labs_py"
+    assert "teacher.json is missing" in error and "scripts/derive_teacher.py" in error
 
 
 def test_controls_follow_the_data():

@@ -102,11 +102,45 @@
 
   /** Mount every lab root on the current page. */
   function mountAll() {
+    rt.path = location.pathname;
     for (const lab of rt.labs) if (!document.body.contains(lab.root)) rt.labs.delete(lab);
     document.querySelectorAll("[data-lab]").forEach((root) => {
       if (!root.__lab && window.LabController) rt.labs.add((root.__lab = new window.LabController(root, rt)));
     });
   }
+
+  /** Every lab on the page takes the URL's params, its defaults for the rest, and recomputes. */
+  function followUrl() {
+    const query = new URLSearchParams(location.search);
+    for (const lab of rt.labs) {
+      const values = { ...lab.defaults };
+      for (const [name, value] of query) if (name in values) values[name] = value;
+      lab.applyParams(values);
+      if (lab.root.dataset.state === "live") lab.send(null);
+    }
+  }
+
+  /**
+   * A link to this page with another query (a lab preset such as `?alpha=0`) is applied here.
+   * Material fetches a page only when the pathname changes (distinctUntilKeyChanged("pathname")),
+   * so after an instant navigation it would push the URL, fetch nothing and step back.
+   */
+  function samePagePreset(e) {
+    const a = e.target instanceof Element ? e.target.closest("a[href]") : null;
+    if (!a || !rt.labs.size || a.target || a.hasAttribute("download") || e.button !== 0
+        || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const url = new URL(a.href);
+    if (url.origin !== location.origin || url.pathname !== location.pathname || url.hash
+        || url.search === location.search) return;
+    e.preventDefault();
+    e.stopPropagation();
+    history.pushState(null, "", url.href);
+    followUrl();
+  }
+
+  document.addEventListener("click", samePagePreset, true);
+  // Back and Forward between presets of this page: Material fetches nothing for these either.
+  window.addEventListener("popstate", () => { if (location.pathname === rt.path) followUrl(); });
 
   // Adopt the worker early.js started in <head>, before Material's page events fire.
   if (window.__labsEarly) ensureRuntime().catch(() => {});
