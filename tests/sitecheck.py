@@ -353,7 +353,7 @@ def instant_goto(page, url: str, timeout_ms: int = 60_000) -> None:
         page.wait_for_function("() => document.querySelector('.md-content') && !document.querySelector('[data-sitecheck-stale]')",
                                timeout=timeout_ms)
     except PlaywrightTimeout as err:
-        when = "took the click" if taken else "did not take the click before its sitemap arrived"
+        when = "took the click" if taken else "did not take the click at once (no sitemap yet, or the URL is not in it)"
         raise AssertionError(f"Material {when}, but the content never changed to {url}; the page is {page.url}") from err
     assert page.evaluate("() => Boolean(window.__sitecheckWindow)"), f"instant navigation to {url} reloaded the page"
 

@@ -1,9 +1,10 @@
 """Instant navigation to lab URLs with a query: right after a page load, and between presets of one lab page.
 
-The Python worker is replaced by an empty module here: these tests check which page and params are
-shown, and twenty runtimes starting and dying would only cost time.
+The Python worker and the search index are replaced by empty stand-ins here: these tests check which
+page and params are shown, and twenty runtimes starting and search indexes being built would only cost time.
 """
 
+import json
 import math
 
 import pytest
@@ -14,6 +15,7 @@ from labs_py import runtime
 pytestmark = pytest.mark.browser
 ROUNDS = 20
 SOURCE = "further-reading/"  # the smallest page without a lab
+EMPTY_SEARCH_INDEX = json.dumps({"config": {"lang": ["en"], "separator": r"[\s\-]+", "pipeline": []}, "docs": []})
 
 # With sessionStorage.sitemapLate set, a page's sitemap request is sent only after the first click: Material
 # then gets the click before it can tell an internal link, as it does on a busy machine right after a load.
@@ -25,6 +27,7 @@ LATE_SITEMAP_JS = """(() => {
     addEventListener('click', () => setTimeout(() => send.apply(this, args)), {once: true, capture: true});
   };
 })()"""
+MOUNTED_JS = "lab => Boolean(document.querySelector(`[data-lab=\"${lab}\"]`)?.__lab)"  # its controller has read the URL
 CONTROL_VALUE_JS = "name => { const el = document.querySelector(`[data-control=\"${name}\"]`); return el && el.value; }"
 
 
@@ -36,10 +39,11 @@ def preset(lab: str) -> tuple[str, float]:
 
 @pytest.fixture
 def quiet_page(browser):
-    """A desktop page whose lab worker never starts, with the late-sitemap hook installed."""
+    """A desktop page whose lab worker never starts and whose search index is empty, with the late-sitemap hook."""
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     ctx.add_init_script(LATE_SITEMAP_JS)
     ctx.route("**/assets/labs/worker.mjs", lambda route: route.fulfill(body="", content_type="text/javascript"))
+    ctx.route("**/search/search_index.json", lambda route: route.fulfill(body=EMPTY_SEARCH_INDEX, content_type="application/json"))
     yield ctx.new_page()
     ctx.close()
 
@@ -55,7 +59,8 @@ def test_a_lab_link_followed_within_a_second_of_a_load_swaps_the_content_every_t
         page.goto(base + SOURCE, wait_until="domcontentloaded")
         assert page.evaluate("performance.now() - performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd") < 1000
         sitecheck.instant_goto(page, f"{url}?{name}={value:g}", timeout_ms=10_000)
-        assert page.url == f"{url}?{name}={value:g}" and page.locator(f'[data-lab="{lab}"]').count() == 1, i
+        assert page.url == f"{url}?{name}={value:g}", i
+        page.wait_for_function(MOUNTED_JS, arg=lab, timeout=10_000)
         assert float(page.evaluate(CONTROL_VALUE_JS, name)) == pytest.approx(value), i
 
 
@@ -67,6 +72,7 @@ def test_a_preset_link_to_the_page_shown_is_applied_and_back_restores_the_previo
     default = next(c for c in runtime.lab_module(lab).CONTROLS if c.name == name).default
     page.goto(base + SOURCE)
     sitecheck.instant_goto(page, url)  # after an instant navigation Material fetches no page with the same pathname
+    page.wait_for_function(MOUNTED_JS, arg=lab)
     page.evaluate("""url => { const a = document.createElement('a');
         a.href = url; a.textContent = 'preset'; document.querySelector('.md-content article').append(a); a.click(); }""",
                   f"{url}?{name}={value:g}")
