@@ -29,7 +29,8 @@
  *   {type: "heap", snapshot, handles, selftest}  answer to "make-heap": Pyodide's memory snapshot
  *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
  * Worker → helper worker (this module again, started by the heap path to gunzip beside the boot)
- *   {type: "unpack", url}  →  {type: "bytes", n}… then {type: "image", meta, snapshot} | {type: "fatal", message}
+ *   {type: "unpack", url}  →  {type: "requested"}, {type: "bytes", n}…, then {type: "image", meta, snapshot}
+ *                             | {type: "fatal", message}
  */
 
 // The image is worth its extra bytes only on a fast link (or from the cache): it must deliver PROBE_BYTES
@@ -196,6 +197,7 @@ async function bootNormal(cfg, base, net, index) {
  * snapshot} with snapshot in Pyodide's own format, reporting bytes as they arrive.
  */
 async function unpack(url) {
+  postMessage({ type: "requested" });
   const resp = await fetch(url, { credentials: "same-origin" });
   if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
   const counted = resp.body.pipeThrough(new TransformStream({
@@ -224,11 +226,12 @@ class ImageReader {
   constructor(url, net) {
     this.bytes = 0;
     this.net = net;
-    this.t0 = performance.now();
     this.onBytes = () => {};
+    this.requested = () => {};
     this.helper = new Worker(self.location.href, { type: "module" });
     this.result = new Promise((resolve, reject) => {
       this.helper.onmessage = ({ data }) => {
+        if (data.type === "requested") { this.requested(); return; }
         if (data.type === "bytes") { this.bytes += data.n; net.add(data.n); this.onBytes(); return; }
         this.helper.terminate();
         if (data.type === "image") resolve(data); else reject(new Error(data.message));
@@ -243,11 +246,15 @@ class ImageReader {
     this.helper.postMessage({ type: "unpack", url });
   }
 
-  /** Resolves true when PROBE_BYTES arrive within PROBE_MS (a fast link or the cache), else false. */
+  /**
+   * Resolves true when PROBE_BYTES arrive within PROBE_MS of the helper's request (a fast link or the
+   * cache), else false. The clock starts at the request, so a slow helper start-up is not read as a slow link.
+   */
   fast() {
     return new Promise((resolve) => {
+      let timer = null;
       const done = (fast) => { clearTimeout(timer); this.onBytes = () => {}; resolve(fast); };
-      const timer = setTimeout(() => done(this.bytes >= PROBE_BYTES), PROBE_MS);
+      this.requested = () => { timer = setTimeout(() => done(this.bytes >= PROBE_BYTES), PROBE_MS); };
       this.onBytes = () => this.bytes >= PROBE_BYTES && done(true);
       this.result.then(() => done(true), () => done(true)); // finished (or failed: bootHeap falls back)
     });
