@@ -74,7 +74,9 @@ class Net {
       const type = resp.headers.get("content-type") || "none";
       if (url.endsWith(".wasm") && !type.toLowerCase().startsWith("application/wasm")) {
         // Pyodide would hang on this; say why at once instead of waiting for the stall timeout.
-        postMessage({ type: "fatal", message: `the server sends ${url} as ${type}, not application/wasm` });
+        const message = `the server sends ${url} as ${type}, not application/wasm`;
+        postMessage({ type: "fatal", message });
+        throw new Error(message);
       }
       this.count(resp.clone().body);
       return resp;
@@ -159,7 +161,8 @@ async function importPyodide(index, extra) {
 /** Start the downloads both boot paths need; returns the Pyodide index URL. */
 function startCommon(cfg, base, net) {
   const index = new URL(cfg.pyodide, base).href;
-  for (const f of ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]) net.start(index + f);
+  net.wasm = net.start(index + "pyodide.asm.wasm");
+  for (const f of ["python_stdlib.zip", "pyodide-lock.json"]) net.start(index + f);
   return index;
 }
 
@@ -270,6 +273,7 @@ class ImageReader {
 /** Heap boot: restore the memory image, re-attach numpy's library handles, run the self-test. */
 async function bootHeap(cfg, base, net, index, image) {
   const { heap } = cfg;
+  await net.wasm; // its MIME type is checked first: a misconfigured server is named before 19 more .wasm requests
   const libs = heap.libs.map(([path, file]) => [path, compile(net.take(new URL(file, base).href))]);
   const { loadPyodide } = await importPyodide(index, preloadLibs(libs));
   const { meta, snapshot } = await image.result;
