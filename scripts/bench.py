@@ -149,9 +149,7 @@ class Bench:
 
         class Counting(serve_site.Handler):
             def copyfile(self, source, outputfile):
-                data = source.read()
-                bench.sent.append((self.path.split("?")[0], len(data)))
-                bench.send(data, outputfile)
+                bench.send(self.path.split("?")[0], source.read(), outputfile)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), functools.partial(Counting, directory=str(self.out)))
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -163,11 +161,13 @@ class Bench:
         ctx = self.pw.chromium.launch_persistent_context(str(profile), executable_path=chromium_path(), args=CHROMIUM_ARGS)
         return ctx, ctx.pages[0] if ctx.pages else ctx.new_page()
 
-    def send(self, data: bytes, out) -> None:
-        """Write a response body; on a simulated link, after one round trip and sharing the bandwidth with
-        every other response (done in the server, so the page, its worker and nested workers all see it)."""
+    def send(self, path: str, data: bytes, out) -> None:
+        """Write a response body, counting the bytes written; on a simulated link, after one round trip and
+        sharing the bandwidth with every other response (done in the server, so the page, its worker and
+        nested workers all see it). A body the browser drops stops at the next chunk."""
         if not self.link:
             out.write(data)
+            self.sent.append((path, len(data)))
             return
         rate, rtt = self.link
         time.sleep(rtt)
@@ -178,11 +178,16 @@ class Bench:
                 until = self.link_free_at
             time.sleep(max(0.0, until - time.monotonic()))
             out.write(chunk)
+            out.flush()
+            self.sent.append((path, len(chunk)))
 
     def bytes_sent(self) -> tuple[int, int]:
         """(raw, gzip) bytes of the responses since the last reset; gzip as a host compressing at level 6 would send."""
-        raw = gz = 0
+        per_path: dict[str, int] = {}
         for path, n in self.sent:
+            per_path[path] = per_path.get(path, 0) + n
+        raw = gz = 0
+        for path, n in per_path.items():
             raw += n
             if path not in self.gz:
                 file = self.out / path.lstrip("/")
