@@ -7,6 +7,7 @@ cache, so `mkdocs build` and `mkdocs serve` give the same self-contained site.
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib
 import json
 import math
@@ -178,11 +179,24 @@ def _copy_runtime(site: Path) -> dict:
     shutil.copytree(katex / "dist", site / "assets" / "katex", dirs_exist_ok=True)
     sri = "sha256-" + base64.b64encode(bytes.fromhex(manifest["numpy-pyodide"]["sha256"])).decode()
     sizes = {f"pyodide/{version}/{k}": v for k, v in sizes.items()}
-    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes}
+    hashes = {"pyodide": _sha256(*(dest / name for name in RUNTIME_FILES)), "libs": _sha256(dest / wheel_name)}
+    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes, "hashes": hashes}
+
+
+def _sha256(*paths: Path) -> str:
+    """One sha256 over the files' bytes, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def on_post_build(config):
-    """Copy the runtime, build the labs_py wheel, write the runtime config, fill the statistics."""
+    """Copy the runtime, build the labs_py wheel, write the runtime config, fill the statistics.
+
+    `hashes` names the Pyodide build, the library set and the labs wheel this site loads; a memory image
+    (scripts/heap_snapshot.py, run after the build) is used by the worker only if it carries the same.
+    """
     site = Path(config.site_dir)
     runtime = _copy_runtime(site)
     wheels = site / "assets" / "labs" / "wheels"
@@ -190,6 +204,7 @@ def on_post_build(config):
     wheel = build_wheel(ROOT / "labs_py", wheels)
     runtime["labs_wheel"] = str(wheel.relative_to(site))
     runtime["sizes"][runtime["labs_wheel"]] = wheel.stat().st_size
+    runtime["hashes"]["labs"] = _sha256(wheel)
     runtime["labs"] = list(_labs("lab").LABS)
     (site / "assets" / "labs" / "runtime.json").write_text(json.dumps(runtime, indent=1))
     _fill_stats(site)
