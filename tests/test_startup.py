@@ -15,7 +15,7 @@ import serve_site
 from conftest import PageWatch, free_port, wait_live
 
 from labs_py import runtime
-from labs_py.controls import Choice, Slider, Toggle
+from labs_py.controls import Choice, Multi, Slider, Toggle
 from labs_py.lab import LABS
 
 pytestmark = pytest.mark.browser
@@ -56,6 +56,8 @@ def other_value(control) -> object:
         return control.hi if control.default != control.hi else control.lo
     if isinstance(control, Choice):
         return next(v for v, _ in control.options if v != control.default)
+    if isinstance(control, Multi):
+        return control.options[0][0] if control.default != control.options[0][0] else control.options[-1][0]
     assert isinstance(control, Toggle)
     return 0 if control.default else 1
 
