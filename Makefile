@@ -24,8 +24,9 @@ assets: $(BIN)/.installed
 serve: assets  ## build and serve on http://127.0.0.1:8000 with live reload of docs/ and labs_py/
 	SITE_URL=$(SITE_URL) $(BIN)/mkdocs serve --strict -a $(HOST):$(PORT) -w labs_py -w scripts
 
-site: assets  ## the static site in site/ (set SITE_URL to the production address)
+site: assets chromium  ## the static site in site/ with the labs' memory image (set SITE_URL to the production address)
 	SITE_URL=$(SITE_URL) $(BIN)/mkdocs build --strict -d site
+	$(BIN)/python scripts/heap_snapshot.py site
 
 chromium:
 	@scripts/ensure_chromium.sh

@@ -103,6 +103,8 @@ class Multi:
                                            f"using {clean or self.default}.")
         if not clean:
             return self.default, f"{self.label}: nothing chosen; using {self.default}."
+        if raw != clean:  # reordered, repeated, padded or with empty items: say what is used
+            return clean, f"{self.label}: {_show(raw)} read as {clean}."
         return clean, None
 
 

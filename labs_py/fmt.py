@@ -28,3 +28,16 @@ def nbytes(n: float) -> str:
 def count(n: float) -> str:
     """An integer count with thousands separators."""
     return f"{round(n):,}"
+
+
+def share(x: float, digits: int = 0) -> str:
+    """A fraction as a percentage that reads 0 % or 100 % only when exact (else "< 1 %", "> 99 %")."""
+    step = 10.0 ** -digits
+    shown = round(100 * x, digits)
+    if x == 0 or x == 1:
+        return f"{100 * x:.0f} %"
+    if shown <= 0 < x:
+        return f"< {step:g} %"
+    if shown >= 100 > 100 * x:
+        return f"> {100 - step:g} %"
+    return pct(x, digits)

@@ -168,7 +168,7 @@ def steps_html(lab: str, steps: tuple[Step, ...]) -> str:
             f'<button type="button" class="md-button md-button--primary lab-step__check" data-step-check disabled>Check</button>'
             f'<div class="lab-step__reveal" data-step-reveal aria-live="polite" hidden></div></li>'
         )
-    return (f'<section class="lab-steps" aria-label="Guided steps"><h3 class="lab-steps__title">Predict, then check</h3>'
+    return (f'<section class="lab-steps" aria-label="Guided steps"><h2 class="lab-steps__title">Predict, then check</h2>'
             f'<p class="lab-steps__how">Set up each experiment, commit to a prediction, then check it against what '
             f'the lab computes. <span data-lab-steps-progress></span> <button type="button" class="lab-steps__reset" '
             f'data-steps-reset>Reset step progress</button></p>'

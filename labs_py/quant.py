@@ -26,10 +26,19 @@ def qmax(bits: int) -> int:
     return 2 ** (bits - 1) - 1
 
 
+def code_step(bits: int, scale: np.ndarray | float) -> np.ndarray:
+    """The value of one integer step, scale / qmax (a zero scale counts as 1: its block is all zeros)."""
+    return np.where(scale == 0, 1.0, scale) / qmax(bits)
+
+
+def absmax_codes(X: np.ndarray, bits: int, scale: np.ndarray | float) -> np.ndarray:
+    """The stored integer codes round(X / scale · qmax); within ±qmax wherever |X| ≤ scale."""
+    return np.round(X / code_step(bits, scale))
+
+
 def absmax_roundtrip(X: np.ndarray, bits: int, scale: np.ndarray | float) -> np.ndarray:
-    """Quantize X to round(X / scale · qmax) and back; `scale` broadcasts (a tensor or per-block)."""
-    s = np.where(scale == 0, 1.0, scale) / qmax(bits)
-    return np.round(X / s) * s
+    """Quantize X to its codes and back; `scale` broadcasts (a tensor or per-block)."""
+    return absmax_codes(X, bits, scale) * code_step(bits, scale)
 
 
 def block_view(x: np.ndarray, block: int) -> np.ndarray:
@@ -45,17 +54,20 @@ def block_absmax(x: np.ndarray, block: int) -> np.ndarray:
 def double_quantize(scales: np.ndarray) -> np.ndarray:
     """Quantize the (mean-centred) fp32 block scales to 8 bits in blocks of 256 and return them dequantized.
 
-    QLoRA quantizes the first-level constants with 8-bit floats; here they use the symmetric 8-bit
-    integer code of `absmax_roundtrip`, which has the same storage cost.
+    QLoRA quantizes the first-level constants with 8-bit floats; here they use a symmetric 8-bit
+    integer code, which has the same storage cost. Each scale's code is rounded up, never to the
+    nearest: a scale below its block's absmax would give that block codes beyond ±qmax, values its
+    b-bit code cannot store.
     """
     c = scales.ravel()
     mean = c.mean()
     centred = c - mean
     pad = (-centred.size) % DQ_BLOCK
-    padded = np.concatenate([centred, np.zeros(pad, centred.dtype)])
-    blocks = block_view(padded, DQ_BLOCK)
-    c2 = np.abs(blocks).max(axis=1, keepdims=True)
-    back = absmax_roundtrip(blocks, DQ_BITS, c2).ravel()[: c.size] + mean
+    blocks = block_view(np.concatenate([centred, np.zeros(pad, centred.dtype)]), DQ_BLOCK)
+    step = code_step(DQ_BITS, np.abs(blocks).max(axis=1, keepdims=True))
+    # the largest scale of each block is exactly qmax steps; the cap removes rounding noise above it
+    codes = np.minimum(np.ceil(blocks / step), qmax(DQ_BITS))
+    back = (codes * step).ravel()[: c.size] + mean
     return back.reshape(scales.shape)
 
 
@@ -70,6 +82,14 @@ def nf4_roundtrip(X: np.ndarray, block: int, dq: bool = False) -> np.ndarray:
     return (NF4[idx] * scales).reshape(X.shape)
 
 
+def block_codes(X: np.ndarray, bits: int, block: int, dq: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """What per-block absmax stores: integer codes (n_blocks, block) and the scales they decode with."""
+    scales = block_absmax(X, block)
+    if dq:
+        scales = double_quantize(scales)
+    return absmax_codes(block_view(X, block), bits, scales), scales
+
+
 def roundtrip(X: np.ndarray, bits: int, method: str, block: int, dq: bool = False) -> np.ndarray:
     """dequantize(quantize(X)) for any supported format; bits=16 is the fp16 baseline."""
     if bits == 16:
@@ -78,10 +98,8 @@ def roundtrip(X: np.ndarray, bits: int, method: str, block: int, dq: bool = Fals
         return absmax_roundtrip(X, bits, np.abs(X).max())
     if method == "nf4":
         return nf4_roundtrip(X, block, dq)
-    scales = block_absmax(X, block)
-    if dq:
-        scales = double_quantize(scales)
-    return absmax_roundtrip(block_view(X, block), bits, scales).reshape(X.shape)
+    codes, scales = block_codes(X, bits, block, dq)
+    return (codes * code_step(bits, scales)).reshape(X.shape)
 
 
 def bits_per_param(bits: int, method: str, block: int, dq: bool, n: int | None = None) -> float:

@@ -1,13 +1,16 @@
-"""Benchmark, in headless Chromium against the built site: the naive Pyodide path versus our labs.
+"""Benchmark, in headless Chromium against the built site (with its memory image): the naive Pyodide path versus our labs.
 
-Measures in one run and prints a table plus JSON (bench-results/latest.json):
-(a) naive: a bare page loads Pyodide, then loadPackage('numpy'), then imports numpy (cold, warm);
-(b) our lab: first contentful paint of the snapshot, time to `live` cold and warm;
-(c) time to `live` on a second lab page reached by instant navigation;
+Measures in one run, candidates interleaved (order shuffled per round), medians over --runs rounds, and
+prints a table (every ratio ours / naive) plus JSON (bench-results/latest.json):
+(a) naive: a bare page loads Pyodide, then loadPackage('numpy'), then imports numpy;
+(b) our Quantization Lab: time to `live`; first contentful paint of the snapshot;
+    cold (new profile), warm (second visit, same saved profile: HTTP and wasm code caches) and after a
+    browser relaunch on that profile; cold again on a simulated 20 Mbit/s, 40 ms RTT link;
+(c) click → live on a second lab page reached by instant navigation;
 (d) input → updated DOM latency p50/p95 per lab interaction (≥ 50 moves each);
-(e) bytes transferred cold (counted by the server);
+(e) bytes sent on a cold visit, raw and as a gzip-compressing host would send them;
+(f) memory (PSS of the page's renderer processes) after start-up and over 60 s of LoRA's Play;
 plus training throughput (drawn steps per second while Play runs).
-Targets: (b) cold ≤ 0.85 × (a) cold; (c) ≤ 100 ms; slider p95 ≤ 16 ms (heavier actions: their own).
 Usage: python scripts/bench.py [--runs 3]
 """
 
@@ -15,14 +18,17 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gzip
 import json
 import os
+import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -30,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "tests"))
 
+import heap_snapshot  # noqa: E402
 import serve_site  # noqa: E402
 from conftest import CHROMIUM_ARGS, chromium_path, free_port  # noqa: E402
 
@@ -52,11 +59,11 @@ LIVE_JS = """lab => new Promise(resolve => {
 INTERACTIONS = [
     ("quantization: bits slider", "quantization", "control:bits", [str(b) for b in range(2, 17)], 16),
     ("lora: rank slider", "lora", "control:r", ["2", "4", "8", "16", "32", "12", "6"], 16),
-    ("lora: new ΔW (seed)", "lora", "control:seed", [str(s) for s in range(1, 9)], 150),
+    ("lora: one step of all three methods", "lora", "action:step", None, 33),
     ("rlhf: pick A with 200 labels", "rlhf", "action:a", None, 50),
     ("distillation: T slider", "distillation", "control:T", ["1", "2", "3", "4", "6", "8"], 16),
 ]
-# name: (download Mbit/s, round-trip ms); "localhost" is unthrottled
+# name: (download Mbit/s, round-trip ms), simulated by the bench's server for every request
 NETWORKS = {"broadband": (20, 40)}
 PLAY = [("lora: training", "lora"), ("distillation: training", "distillation")]
 
@@ -104,8 +111,22 @@ def pct(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
+def pss_kb(profile: Path) -> int:
+    """Proportional set size of the renderer processes of the browser using `profile` (page and workers)."""
+    total = 0
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes()
+            if str(profile).encode() in cmd and b"--type=renderer" in cmd:
+                rollup = (proc / "smaps_rollup").read_text()
+                total += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
 class Bench:
-    """One built site, one server that counts bytes, one browser."""
+    """One built site (with its memory image), one server that counts bytes per file, one browser."""
 
     def __init__(self, runs: int):
         from playwright.sync_api import sync_playwright
@@ -116,63 +137,146 @@ class Bench:
         self.out = Path(tempfile.mkdtemp(prefix="bench-site-"))
         env = {**os.environ, "SITE_URL": self.base, "NO_MKDOCS_2_WARNING": "1"}
         subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(self.out)], cwd=ROOT, env=env, check=True)
+        heap_snapshot.make(self.out)
         (self.out / "naive.html").write_text(NAIVE_HTML)
-        self.sent = 0
+        self.sent: list[tuple[str, int]] = []
+        self.gz: dict[str, int] = {}
         bench = self
+
+        self.link: tuple[float, float] | None = None  # (bytes per second, round trip s) while simulating a link
+        self.link_free_at = 0.0
+        self.link_lock = threading.Lock()
 
         class Counting(serve_site.Handler):
             def copyfile(self, source, outputfile):
-                data = source.read()
-                bench.sent += len(data)
-                outputfile.write(data)
+                bench.send(self.path.split("?")[0], source.read(), outputfile)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), functools.partial(Counting, directory=str(self.out)))
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.pw = sync_playwright().start()
         self.browser = self.pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
 
-    def context(self, network: str):
-        """A fresh browser context (cold cache), optionally with a throttled network."""
+    def persistent(self, profile: Path):
+        """A browser on a saved profile (its HTTP cache and wasm code cache survive a relaunch)."""
+        ctx = self.pw.chromium.launch_persistent_context(str(profile), executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        return ctx, ctx.pages[0] if ctx.pages else ctx.new_page()
+
+    def send(self, path: str, data: bytes, out) -> None:
+        """Write a response body, counting the bytes written; on a simulated link, after one round trip and
+        sharing the bandwidth with every other response (done in the server, so the page, its worker and
+        nested workers all see it). A body the browser drops stops at the next chunk."""
+        if not self.link:
+            out.write(data)
+            self.sent.append((path, len(data)))
+            return
+        rate, rtt = self.link
+        time.sleep(rtt)
+        for i in range(0, len(data), 16384):
+            chunk = data[i:i + 16384]
+            with self.link_lock:
+                self.link_free_at = max(time.monotonic(), self.link_free_at) + len(chunk) / rate
+                until = self.link_free_at
+            time.sleep(max(0.0, until - time.monotonic()))
+            out.write(chunk)
+            out.flush()
+            self.sent.append((path, len(chunk)))
+
+    def bytes_sent(self) -> tuple[int, int]:
+        """(raw, gzip) bytes of the responses since the last reset; gzip as a host compressing at level 6 would send."""
+        per_path: dict[str, int] = {}
+        for path, n in self.sent:
+            per_path[path] = per_path.get(path, 0) + n
+        raw = gz = 0
+        for path, n in per_path.items():
+            raw += n
+            if path not in self.gz:
+                file = self.out / path.lstrip("/")
+                file = file / "index.html" if file.is_dir() else file
+                self.gz[path] = len(gzip.compress(file.read_bytes(), 6)) if file.is_file() else n
+            gz += min(n, self.gz[path])
+        return raw, gz
+
+    def visit(self, page, candidate: str) -> float:
+        """Navigate and return ms from navigation start until Python is ready (naive) or the lab is live (ours)."""
+        if candidate == "naive":
+            page.goto(self.base + "naive.html")
+            page.wait_for_function("window.naiveMs !== undefined", timeout=120_000)
+            return page.evaluate("window.naiveMs")
+        page.goto(self.base + "labs/quantization/", wait_until="commit")
+        return page.evaluate(LIVE_JS, "quantization")
+
+    def startup_round(self, candidate: str) -> dict:
+        """Cold, warm and relaunched visits on one new saved profile."""
+        profile = Path(tempfile.mkdtemp(prefix="bench-profile-"))
+        row: dict = {}
+        try:
+            ctx, page = self.persistent(profile)
+            self.sent.clear()
+            row["cold"] = self.visit(page, candidate)
+            row["bytes"], row["bytes_gzip"] = self.bytes_sent()
+            if candidate == "ours":
+                row["path"] = page.evaluate("window.__labs.bootPath")
+                row["fcp"] = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime")
+                time.sleep(1)
+                row["pss_kb"] = pss_kb(profile)
+            row["warm"] = self.visit(page, candidate)
+            if candidate == "ours":
+                row["warm_path"] = page.evaluate("window.__labs.bootPath")
+                row["nav"] = self.instant_nav(page)
+            ctx.close()
+            ctx, page = self.persistent(profile)
+            row["relaunch"] = self.visit(page, candidate)
+            ctx.close()
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+        return row
+
+    def slow_round(self, candidate: str, network: str) -> dict:
+        """One cold visit in a fresh private context over the simulated link."""
+        down_mbps, rtt_ms = NETWORKS[network]
         ctx = self.browser.new_context()
         page = ctx.new_page()
-        if network != "localhost":
-            down_mbps, rtt_ms = NETWORKS[network]
-            cdp = ctx.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": rtt_ms,
-                                                           "downloadThroughput": down_mbps * 1e6 / 8,
-                                                           "uploadThroughput": down_mbps * 1e6 / 8})
-        return ctx, page
+        self.sent.clear()
+        self.link = (down_mbps * 1e6 / 8, rtt_ms / 1e3)
+        try:
+            row = {"cold": self.visit(page, candidate)}
+        finally:
+            self.link = None
+        row["bytes"], row["bytes_gzip"] = self.bytes_sent()
+        if candidate == "ours":
+            row["path"] = page.evaluate("window.__labs.bootPath")
+        ctx.close()
+        return row
 
-    def _naive_once(self, page) -> float:
-        page.goto(self.base + "naive.html")
-        page.wait_for_function("window.naiveMs !== undefined", timeout=120_000)
-        return page.evaluate("window.naiveMs")
-
-    def naive(self, network: str = "localhost") -> dict:
-        colds, warms = [], []
+    def startup(self) -> dict:
+        """Every round runs each candidate once, in shuffled order; returns {condition: {candidate: [rows]}}."""
+        rows: dict = {"localhost": {"naive": [], "ours": []}, **{net: {"naive": [], "ours": []} for net in NETWORKS}}
         for _ in range(self.runs):
-            ctx, page = self.context(network)
-            colds.append(self._naive_once(page))
-            warms.append(self._naive_once(page))
-            ctx.close()
-        return {"cold_ms": statistics.median(colds), "warm_ms": statistics.median(warms)}
+            for candidate in random.sample(["naive", "ours"], 2):
+                rows["localhost"][candidate].append(self.startup_round(candidate))
+            for net in NETWORKS:
+                for candidate in random.sample(["naive", "ours"], 2):
+                    rows[net][candidate].append(self.slow_round(candidate, net))
+        return rows
 
-    def ours(self, network: str = "localhost") -> dict:
-        colds, warms, fcps, nbytes = [], [], [], []
-        for _ in range(self.runs):
-            ctx, page = self.context(network)
-            self.sent = 0
-            page.goto(self.base + "labs/quantization/", wait_until="commit")
-            colds.append(page.evaluate(LIVE_JS, "quantization"))
-            nbytes.append(self.sent)
-            fcps.append(page.evaluate("performance.getEntriesByName('first-contentful-paint')[0].startTime"))
-            page.reload(wait_until="commit")
-            warms.append(page.evaluate(LIVE_JS, "quantization"))
-            nav = self.instant_nav(page)
+    def memory_during_play(self, seconds: int = 60) -> dict:
+        """PSS of the LoRA page's renderer after start-up, then every 10 s while Play runs."""
+        profile = Path(tempfile.mkdtemp(prefix="bench-profile-"))
+        try:
+            ctx, page = self.persistent(profile)
+            page.goto(self.base + "labs/lora/")
+            page.evaluate(LIVE_JS, "lora")
+            time.sleep(1)
+            samples = [pss_kb(profile)]
+            page.click('[data-lab="lora"] [data-action="play"]')
+            for _ in range(seconds // 10):
+                time.sleep(10)
+                samples.append(pss_kb(profile))
+            page.click('[data-lab="lora"] [data-action="play"]')
             ctx.close()
-        return {"fcp_ms": statistics.median(fcps), "cold_live_ms": statistics.median(colds),
-                "warm_live_ms": statistics.median(warms), "instant_nav_live_ms": nav, "cold_bytes": statistics.median(nbytes)}
+        finally:
+            shutil.rmtree(profile, ignore_errors=True)
+        return {"start_kb": samples[0], "max_kb": max(samples), "end_kb": samples[-1], "samples_kb": samples}
 
     def instant_nav(self, page) -> float | None:
         """Click the nav link to another lab page; time from click to that lab being live."""
@@ -218,45 +322,57 @@ class Bench:
         shutil.rmtree(self.out, ignore_errors=True)
 
 
+def median(rows: list[dict], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     b = Bench(args.runs)
     try:
-        naive, ours, inter = b.naive(), b.ours(), b.interactions()
-        slow = {net: (b.naive(net), b.ours(net)) for net in NETWORKS}
+        rows = b.startup()
+        memory = b.memory_during_play()
+        inter = b.interactions()
     finally:
         b.close()
-    ratio = ours["cold_live_ms"] / naive["cold_ms"]
-    print(f"{'measure':44} {'value':>12} {'target':>12}")
-    print(f"{'(a) naive Pyodide+numpy, cold':44} {naive['cold_ms']:>10.0f}ms")
-    print(f"{'(a) naive Pyodide+numpy, warm':44} {naive['warm_ms']:>10.0f}ms")
-    print(f"{'(b) snapshot first contentful paint':44} {ours['fcp_ms']:>10.0f}ms")
-    print(f"{'(b) Quantization Lab live, cold':44} {ours['cold_live_ms']:>10.0f}ms")
-    print(f"{'(b) Quantization Lab live, warm':44} {ours['warm_live_ms']:>10.0f}ms")
-    print(f"{'(b) cold ratio ours / naive':44} {ratio:>12.2f} {'≤ 0.85':>12}")
-    if ours["instant_nav_live_ms"] is not None:
-        print(f"{'(c) second lab live after instant nav':44} {ours['instant_nav_live_ms']:>10.0f}ms {'≤ 100ms':>12}")
-    for net, (n, o) in slow.items():
+    local = {c: {k: median(rows["localhost"][c], k) for k in ("cold", "warm", "relaunch", "fcp", "nav", "bytes", "bytes_gzip",
+                                                               "pss_kb")} for c in ("naive", "ours")}
+    print(f"{'measure':52} {'naive':>9} {'ours':>9} {'ratio':>6} {'target':>8}")
+    for key, target in (("cold", "≤ 0.5"), ("warm", "≤ 0.5"), ("relaunch", "≤ 0.6")):
+        n, o = local["naive"][key], local["ours"][key]
+        print(f"{f'(a/b) Quantization Lab live, localhost, {key} (ms)':52} {n:>9.0f} {o:>9.0f} {o / n:>6.2f} {target:>8}")
+    for net in NETWORKS:
         mbps, rtt = NETWORKS[net]
-        print(f"{f'(a) naive, cold, {net} {mbps} Mbit/s {rtt} ms':44} {n['cold_ms']:>10.0f}ms")
-        print(f"{f'(b) ours live, cold, {net}':44} {o['cold_live_ms']:>10.0f}ms")
-        print(f"{f'(b) cold ratio ours / naive, {net}':44} {o['cold_live_ms'] / n['cold_ms']:>12.2f} {'≤ 0.85':>12}")
-    print(f"{'(e) bytes transferred, cold':44} {ours['cold_bytes'] / 1e6:>10.1f}MB")
+        n, o = median(rows[net]["naive"], "cold"), median(rows[net]["ours"], "cold")
+        print(f"{f'(a/b) live, {mbps} Mbit/s {rtt} ms RTT, cold (ms)':52} {n:>9.0f} {o:>9.0f} {o / n:>6.2f} {'≤ 1.0':>8}")
+        paths = [r["path"] for r in rows[net]["ours"]]
+        print(f"{'      boot path chosen on that link':52} {'':>9} {', '.join(paths):>9}")
+    print(f"{'      boot path chosen, localhost cold / warm':52} {'':>9} "
+          f"{', '.join(r['path'] for r in rows['localhost']['ours'])} / {', '.join(r['warm_path'] for r in rows['localhost']['ours'])}")
+    print(f"{'(b) snapshot first contentful paint (ms)':52} {'':>9} {local['ours']['fcp']:>9.0f}")
+    print(f"{'(c) second lab, click → live after instant nav (ms)':52} {'':>9} {local['ours']['nav']:>9.0f} {'':>6} {'≤ 150':>8}")
+    for key, label in (("bytes", "raw"), ("bytes_gzip", "gzip")):
+        n, o = local["naive"][key], local["ours"][key]
+        print(f"{f'(e) bytes sent, cold, {label} (MB)':52} {n / 1e6:>9.1f} {o / 1e6:>9.1f} {o / n:>6.2f}")
+    for net in NETWORKS:
+        n, o = median(rows[net]["naive"], "bytes"), median(rows[net]["ours"], "bytes")
+        print(f"{f'(e) bytes sent, cold, {net}, raw (MB)':52} {n / 1e6:>9.1f} {o / 1e6:>9.1f} {o / n:>6.2f}")
+    print(f"{'(f) memory after start-up, Quantization (MB PSS)':52} {'':>9} {local['ours']['pss_kb'] / 1024:>9.0f}")
+    print(f"{'(f) memory over 60 s of LoRA Play: start / max / end (MB)':52} {'':>9} "
+          f"{memory['start_kb'] / 1024:.0f} / {memory['max_kb'] / 1024:.0f} / {memory['end_kb'] / 1024:.0f}")
     for row in inter:
         if "p95_ms" in row:
-            print(f"{'(d) ' + row['name'] + ' p50 / p95':44} {row['p50_ms']:>5.1f}/{row['p95_ms']:>4.1f}ms "
-                  f"{'≤ ' + str(row['target_p95_ms']) + 'ms':>12}  ratio {row['p95_ms'] / row['target_p95_ms']:.2f}")
+            print(f"{'(d) ' + row['name'] + ' p50 / p95 (ms)':52} {row['p50_ms']:>5.1f}/{row['p95_ms']:>4.1f} "
+                  f"{'≤ ' + str(row['target_p95_ms']):>12}  ratio {row['p95_ms'] / row['target_p95_ms']:.2f}")
         else:
-            print(f"{'    ' + row['name'] + ' steps drawn/s':44} {row['perSecond']:>12.1f} {'≥ 30':>12}"
+            print(f"{'    ' + row['name'] + ' steps drawn/s':52} {row['perSecond']:>9.1f} {'≥ 30':>12}"
                   f"  (longest frame {row['longestFrameMs']:.0f}ms)")
-    result = {"naive": naive, "ours": ours, "cold_ratio": ratio, "interactions": inter,
-              "networks": {net: {"naive": n, "ours": o, "cold_ratio": o["cold_live_ms"] / n["cold_ms"]}
-                           for net, (n, o) in slow.items()}}
+    result = {"localhost": local, "rows": rows, "memory": memory, "interactions": inter}
     (ROOT / "bench-results").mkdir(exist_ok=True)
     (ROOT / "bench-results" / "latest.json").write_text(json.dumps(result, indent=1))
-    print(json.dumps(result))
 
 
 if __name__ == "__main__":

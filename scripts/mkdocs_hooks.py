@@ -7,6 +7,8 @@ cache, so `mkdocs build` and `mkdocs serve` give the same self-contained site.
 from __future__ import annotations
 
 import base64
+import hashlib
+import importlib
 import json
 import math
 import re
@@ -20,28 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-import derive_teacher  # noqa: E402
-import export_digits  # noqa: E402
-import train_digit_teacher  # noqa: E402
+import codepages  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
+from freshimport import fresh  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
 from sitestats import WORDS_PER_MINUTE, count_words  # noqa: E402
 
-from labs_py import runtime as lab_runtime  # noqa: E402
-from labs_py.lab import LABS  # noqa: E402
-
 RUNTIME_FILES = ("pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json")
-CODE_PAGES = {
-    "quantization": ("quant.py", "quantization.py"),
-    "lora": ("jacobi_svd.py", "lora_fit.py", "lora.py"),
-    "rlhf": ("preferences.py", "bradley_terry.py", "dpo.py", "grpo.py", "best_of_n.py", "rlhf_state.py",
-             "rlhf_measure.py", "rlhf.py"),
-    "distillation": ("kd.py", "kd_student.py", "digit_teacher.py", "distill_run.py", "teacher.py", "soft_targets.py",
-                     "distillation.py"),
-    "planner": ("planner_models.py", "planner_gpus.py", "planner_memory.py", "planner_compute.py", "planner.py"),
-}
-SHARED_MODULES = ("lab.py", "controls.py", "html.py", "svg.py", "fmt.py", "runtime.py")
 _stats: dict = {"words": {}, "labs": set(), "books": 0}
+_build: dict = {}  # labs_py's runtime and registry, imported from disk by this build's on_config
+
+
+def _labs(name: str):
+    """labs_py's `name` module ("runtime", "lab") as this build imported it; outside a build, the usual import."""
+    return _build.get(name) or importlib.import_module(f"labs_py.{name}")
 
 
 def format_lab(source: str, language: str, css_class: str, options: dict, md, **kwargs) -> str:
@@ -55,7 +49,14 @@ def format_lab(source: str, language: str, css_class: str, options: dict, md, **
         if not sep:
             raise ValueError(f"```lab {name}: cannot read {line!r}; write `param: value`")
         raw[key.strip()] = value.strip()
-    return lab_runtime.snapshot(name, raw)
+    return _labs("runtime").snapshot(name, raw)
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    """Under `mkdocs serve`, write no bytecode: each build re-imports labs_py, and a .pyc written
+    into the watched labs_py/ would trigger a second, useless rebuild."""
+    if command == "serve":
+        sys.dont_write_bytecode = True
 
 
 LAB_NUMBER = re.compile(r"\{\{lab (\w+)\.(\w+)((?: [\w-]+=[\w.,-]+)*)\}\}")
@@ -64,7 +65,7 @@ LAB_NUMBER = re.compile(r"\{\{lab (\w+)\.(\w+)((?: [\w-]+=[\w.,-]+)*)\}\}")
 def lab_number(m: re.Match) -> str:
     """`{{lab quantization.zero_share bits=4 method=absmax}}` → the text the lab shows for that metric there."""
     lab, name, raw = m.group(1), m.group(2), dict(kv.split("=", 1) for kv in m.group(3).split())
-    _, notices, view = lab_runtime.view(lab, raw)
+    _, notices, view = _labs("runtime").view(lab, raw)
     if notices:
         raise ValueError(f"{m.group(0)}: {' '.join(notices)}")
     if name not in view.metrics:
@@ -78,36 +79,30 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
 
 
 def on_config(config):
-    """Register the `lab` fence with superfences; export the digits, train the digit teacher, derive GPT-2's data (if stale)."""
-    export_digits.ensure()
-    train_digit_teacher.ensure()
-    derive_teacher.ensure()
+    """Import labs_py from disk for this build; make the labs' data (digits, LoRA base, teacher) if stale;
+    register the `lab` fence."""
+    _build.update(runtime=fresh("labs_py.runtime", ROOT), lab=importlib.import_module("labs_py.lab"))
+    for script in ("export_digits", "train_digit_teacher", "pretrain_lora_base", "derive_teacher"):  # after labs_py: they import it
+        fresh(script, ROOT / "scripts").ensure()
     fences = config.mdx_configs.setdefault("pymdownx.superfences", {}).setdefault("custom_fences", [])
     fences.append({"name": "lab", "class": "lab", "format": format_lab})
     _stats.update(words={}, labs=set(), books=0)
     return config
 
 
-def _code_page(lab: str, modules: tuple[str, ...]) -> str:
-    parts = [f"# Code: the {lab.capitalize()} Lab\n",
-             f"The [{lab.capitalize()} Lab](../labs/{lab}.md) is plain Python with numpy. These modules are the "
-             "exact files the browser runs under Pyodide and the build runs under CPython to draw the snapshot. "
-             "Read them top to bottom, or download them and run them locally.\n"]
-    for mod in modules + SHARED_MODULES[:1]:
-        src = (ROOT / "labs_py" / mod).read_text()
-        parts.append(f"## `labs_py/{mod}`\n\n[Download {mod}](../assets/labs/src/{mod})\n\n```python\n{src}\n```\n")
-    parts.append("Shared helpers used by every lab: "
-                 + ", ".join(f"[`{m}`](../assets/labs/src/{m})" for m in SHARED_MODULES) + ".\n")
-    return "\n".join(parts)
-
-
 def on_files(files: Files, config) -> Files:
-    """Add the generated code pages and the downloadable sources of every lab module."""
-    for lab, modules in CODE_PAGES.items():
-        if all((ROOT / "labs_py" / m).exists() for m in modules):
-            files.append(File.generated(config, f"code/{lab}.md", content=_code_page(lab, modules)))
-    for src in sorted((ROOT / "labs_py").glob("*.py")):
-        files.append(File.generated(config, f"assets/labs/src/{src.name}", abs_src_path=str(src)))
+    """Add a code page, and its nav entry, for every lab that has a page; add every labs_py module as a download."""
+    pkg = ROOT / "labs_py"
+    labs = _labs("lab").LABS
+    own, shared = codepages.split(pkg, labs)
+    pages = []
+    for lab in codepages.in_nav_order([lab for lab in labs if files.get_file_from_path(f"labs/{lab}.md")], config.nav):
+        title = _labs("runtime").lab_module(lab).TITLE
+        pages.append(f"code/{lab}.md")
+        files.append(File.generated(config, pages[-1], content=codepages.page(pkg, lab, title, own[lab], shared)))
+    codepages.add_to_nav(config.nav, pages)
+    for src in sorted(pkg.rglob("*.py")):
+        files.append(File.generated(config, f"assets/labs/src/{src.relative_to(pkg).as_posix()}", abs_src_path=str(src)))
     return files
 
 
@@ -155,7 +150,7 @@ def _fill_stats(site: Path) -> None:
     html = re.sub(r'<span class="reading-time" data-reading-time="([^"]+)"></span>', reading_time, html)
 
     def steps_total(m: re.Match) -> str:
-        n = len(lab_runtime.lab_module(m.group(1)).STEPS)
+        n = len(_labs("runtime").lab_module(m.group(1)).STEPS)
         return (f'<span class="steps-done" data-steps-done="{m.group(1)}" data-steps-total="{n}">'
                 f"{n} guided steps</span>")
 
@@ -184,11 +179,24 @@ def _copy_runtime(site: Path) -> dict:
     shutil.copytree(katex / "dist", site / "assets" / "katex", dirs_exist_ok=True)
     sri = "sha256-" + base64.b64encode(bytes.fromhex(manifest["numpy-pyodide"]["sha256"])).decode()
     sizes = {f"pyodide/{version}/{k}": v for k, v in sizes.items()}
-    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes}
+    hashes = {"pyodide": _sha256(*(dest / name for name in RUNTIME_FILES)), "libs": _sha256(dest / wheel_name)}
+    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes, "hashes": hashes}
+
+
+def _sha256(*paths: Path) -> str:
+    """One sha256 over the files' bytes, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def on_post_build(config):
-    """Copy the runtime, build the labs_py wheel, write the runtime config, fill the statistics."""
+    """Copy the runtime, build the labs_py wheel, write the runtime config, fill the statistics.
+
+    `hashes` names the Pyodide build, the library set and the labs wheel this site loads; a memory image
+    (scripts/heap_snapshot.py, run after the build) is used by the worker only if it carries the same.
+    """
     site = Path(config.site_dir)
     runtime = _copy_runtime(site)
     wheels = site / "assets" / "labs" / "wheels"
@@ -196,6 +204,7 @@ def on_post_build(config):
     wheel = build_wheel(ROOT / "labs_py", wheels)
     runtime["labs_wheel"] = str(wheel.relative_to(site))
     runtime["sizes"][runtime["labs_wheel"]] = wheel.stat().st_size
-    runtime["labs"] = list(LABS)
+    runtime["hashes"]["labs"] = _sha256(wheel)
+    runtime["labs"] = list(_labs("lab").LABS)
     (site / "assets" / "labs" / "runtime.json").write_text(json.dumps(runtime, indent=1))
     _fill_stats(site)

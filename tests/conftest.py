@@ -50,6 +50,8 @@ def site(tmp_path_factory):
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", str(out)],
                           cwd=ROOT, env=env, capture_output=True, text=True)
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "heap_snapshot.py"), str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, f"memory image (as `make site` makes it) failed:\n{proc.stdout}\n{proc.stderr}"
     server = serve_site.start(out, port)
     yield out, base
     server.shutdown()

@@ -109,7 +109,8 @@ def test_a_step_sets_up_takes_a_prediction_checks_and_remembers(lab, site):
     lab.click(f'.md-sidebar--primary a.md-nav__link[href="{site[1]}"]')  # the stage page, by instant navigation
     lab.wait_for_selector('[data-steps-done="quantization"]')
     assert lab.text_content('[data-steps-done="quantization"]') == "1 of 5 steps done"
-    lab.go_back()
+    lab.click(f'.md-sidebar--primary a.md-nav__link[href="{site[1]}labs/{LAB}/"]')  # back, by instant navigation
+    lab.wait_for_selector(f'[data-lab="{LAB}"]')
     wait_live(lab, LAB)
     assert lab.get_attribute('[data-step="zeros"]', "data-step-state") == "done"
     assert lab.is_checked('[data-step="zeros"] [data-step-predict][value="60"]')

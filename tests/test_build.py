@@ -8,6 +8,7 @@ import pytest
 
 from labs_py import runtime
 from labs_py.lab import LABS
+from labs_py.runtime import lab_module
 
 RESOURCE = re.compile(r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["']([^"']+)|<link\b[^>]*\bhref=["']([^"']+)""", re.I)
 CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)""")
@@ -20,6 +21,14 @@ def test_every_lab_page_has_its_snapshot(site):
         assert f'data-lab="{lab}"' in html and 'data-state="static"' in html
         assert "data-metric=" in html and "<svg" in html
         assert "interactive with JavaScript" in html
+
+
+def test_every_lab_has_a_code_page_named_by_its_title(site):
+    out, _ = site
+    for lab in LABS:
+        html = (out / "code" / lab / "index.html").read_text()
+        title = f"Code: the {lab_module(lab).TITLE}"
+        assert f"<title>{title} - " in html and re.search(rf"<h1[^>]*>{re.escape(title)}<", html), lab
 
 
 def external(url: str) -> bool:

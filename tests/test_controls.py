@@ -50,8 +50,10 @@ def test_valid_values_pass_silently_and_snap_to_step():
 
 def test_multi_keeps_declaration_order_and_refuses_unknown_options():
     m = Multi("targets", "Targets", (("q", "q"), ("k", "k"), ("v", "v")), "q,v")
-    assert m.parse("v,q") == ("q,v", None)
-    assert m.parse(" k , q ") == ("q,k", None)
+    assert m.parse("q,v") == ("q,v", None)
+    value, notice = m.parse("v,q")  # reordered: used in declaration order, and said so (the fault gate asks for it)
+    assert value == "q,v" and "read as q,v" in notice
+    assert m.parse(" k , q ")[0] == "q,k"
     value, notice = m.parse("q,zz")
     assert value == "q" and "zz" in notice
     assert m.parse("")[0] == "q,v" and "nothing chosen" in m.parse("")[1]

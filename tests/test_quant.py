@@ -1,10 +1,11 @@
-"""labs_py.quant against independent oracles: scipy's normal quantiles, closed-form error bounds, QLoRA's figures."""
+"""labs_py.quant against independent oracles: scipy's normal quantiles, closed-form error bounds, QLoRA's figures,
+a float64 reimplementation that saturates codes."""
 
 import numpy as np
 import pytest
 from scipy.stats import norm
 
-from labs_py import quant
+from labs_py import quant, quant_layer
 
 RNG = np.random.default_rng(0)
 
@@ -51,12 +52,40 @@ def test_fp16_baseline_is_half_precision_rounding():
     assert np.array_equal(quant.roundtrip(X, 16, "block", 64), X.astype(np.float16).astype(np.float32))
 
 
-def test_double_quantization_keeps_scales_close():
+def test_double_quantization_rounds_each_scale_up_by_less_than_one_step():
     scales = np.abs(RNG.standard_normal((1024, 1))) * 0.05
     back = quant.double_quantize(scales)
     centred = scales - scales.mean()
-    step = np.abs(centred.reshape(-1, 256)).max(axis=1) / quant.qmax(8)
-    assert np.all(np.abs(back - scales).reshape(-1, 256).max(axis=1) <= step / 2 + 1e-12)
+    step = np.abs(centred.reshape(-1, 256)).max(axis=1, keepdims=True) / quant.qmax(8)
+    up = (back - scales).reshape(-1, 256)
+    assert np.all(up >= -1e-15) and np.all(up < step + 1e-15)
+
+
+def saturated_block_rmse(W: np.ndarray, bits: int, block: int, dq: bool) -> float:
+    """Per-block absmax written out in float64, every code clipped to what its bit width can store."""
+    x = W.astype(np.float64).reshape(-1, block)
+    scale = np.abs(x).max(axis=1)
+    if dq:
+        mean = scale.mean()
+        d = np.pad(scale - mean, (0, (-scale.size) % 256)).reshape(-1, 256)
+        c2 = np.abs(d).max(axis=1, keepdims=True)
+        scale = (np.clip(np.ceil(d / c2 * 127), -127, 127) * c2 / 127).ravel()[: scale.size] + mean
+    q = 2 ** (bits - 1) - 1
+    step = scale[:, None] / q
+    y = np.clip(np.rint(x / step), -q, q) * step
+    return float(np.sqrt(np.mean((y - x) ** 2)))
+
+
+@pytest.mark.parametrize("dq", [False, True])
+@pytest.mark.parametrize("block", [32, 64, 128, 256, 1024])
+def test_every_block_code_fits_its_bits_and_rmse_matches_saturating_oracle(block, dq):
+    W = quant_layer.weights()
+    for bits in range(2, 16):
+        codes, scales = quant.block_codes(W, bits, block, dq)
+        assert np.abs(codes).max() <= quant.qmax(bits), (bits, block, dq)
+        assert np.all(scales >= quant.block_absmax(W, block)), (bits, block, dq)
+        rmse = quant_layer.roundtrip(bits, "block", block, dq).rmse  # the lab's RMSE
+        assert rmse == pytest.approx(saturated_block_rmse(W, bits, block, dq), rel=1e-4), (bits, block, dq)
 
 
 def test_bits_per_param_equals_qlora_figures():

@@ -1,7 +1,8 @@
 /**
  * One lab on the page: reads its controls, sends params and actions to Python in order, swaps in
  * the slots Python returns, mirrors non-default params into the URL, persists reader data the lab
- * hands back, and drives Play as repeated "step" actions. Requests are described in shim.js.
+ * hands back, and drives Play as repeated "step" actions. The worker protocol is written down in worker.mjs,
+ * the request and reply JSON in labs_py/runtime.py.
  *
  * Param changes coalesce (the newest params win); actions that change data (a pick, an import, a
  * reset, a step's setup) are queued in order and never dropped or merged.

@@ -1,7 +1,8 @@
 /**
  * Lab shim: finds every `[data-lab]` root on Material's `document$`, starts one module worker per
  * window (it survives instant navigation), and moves params → worker → HTML fragments.
- * All state and math live in Python (labs_py); this file only moves messages and DOM.
+ * All state and math live in Python (labs_py); this file only moves messages and DOM. The worker
+ * protocol is written down once, in worker.mjs's header.
  */
 (() => {
   const STALL_MS = 20000; // no download progress or start-up stage (worker.mjs) for this long = failure
@@ -25,31 +26,47 @@
     for (const lab of rt.labs) lab.showProgress(loaded, total);
   }
 
-  /** Start the worker once (or adopt the one early.js started); resolves when Python is ready. */
+  /** A new worker, told to boot (on `path` if given, else the worker chooses). */
+  function startWorker(path) {
+    const worker = new Worker(new URL("assets/labs/worker.mjs", siteBase()), { type: "module" });
+    worker.postMessage({ type: "init", base: siteBase(), path });
+    return worker;
+  }
+
+  /**
+   * Start the worker once (or adopt the one early.js started); resolves when Python is ready. A worker
+   * whose memory-image boot failed says "fallback" and is replaced by a fresh one on the normal path.
+   */
   function ensureRuntime() {
     if (rt.ready) return rt.ready;
     rt.ready = new Promise((resolve, reject) => {
       const early = window.__labsEarly;
       window.__labsEarly = null;
-      const worker = early ? early.worker : new Worker(new URL("assets/labs/worker.mjs", siteBase()), { type: "module" });
-      rt.worker = worker;
-      rt.generation += 1;
-      let stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
+      let worker = null;
+      let stall = null;
       const fail = (why) => {
         clearTimeout(stall);
         worker.terminate();
         if (rt.worker === worker) { rt.worker = null; rt.ready = null; }
         reject(new Error(why));
       };
+      const alive = () => {
+        clearTimeout(stall);
+        stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
+      };
       const receive = (data) => {
         if (data.type === "progress" || data.type === "stage") {
-          clearTimeout(stall);
-          stall = setTimeout(() => fail("the runtime stopped downloading or starting (timed out)"), STALL_MS);
+          alive();
           if (data.type === "progress") broadcastProgress(data.loaded, data.total);
         } else if (data.type === "ready") {
           clearTimeout(stall);
           rt.startMs = data.ms;
+          rt.bootPath = data.path;
           resolve(worker);
+        } else if (data.type === "fallback") {
+          rt.fallback = data.reason; // silent for the reader; kept for tests and the benchmark
+          worker.terminate();
+          adopt(startWorker("normal"));
         } else if (data.type === "fatal") {
           fail(data.message);
         } else if (data.type === "result") {
@@ -57,11 +74,16 @@
           if (call) { rt.pending.delete(data.id); clearTimeout(call.timer); call.done(data); }
         }
       };
-      worker.onmessage = ({ data }) => receive(data);
-      worker.onerror = (e) => { e.preventDefault(); fail(e.message || "the lab worker failed to load"); };
+      const adopt = (w) => {
+        worker = rt.worker = w;
+        rt.generation += 1; // a fresh worker holds no lab state: controllers re-send their stored data
+        alive();
+        w.onmessage = ({ data }) => { if (w === worker) receive(data); };
+        w.onerror = (e) => { e.preventDefault(); if (w === worker) fail(e.message || "the lab worker failed to load"); };
+      };
+      adopt(early ? early.worker : startWorker());
       // Replay after `rt.ready` is assigned: a buffered "fatal" must leave rt.ready null, or Retry reuses the rejection.
-      if (early) queueMicrotask(() => early.inbox.splice(0).forEach(receive));
-      else worker.postMessage({ type: "init", base: siteBase() });
+      if (early) queueMicrotask(() => early.inbox.splice(0).forEach((data) => worker === early.worker && receive(data)));
     });
     return rt.ready;
   }
@@ -102,11 +124,45 @@
 
   /** Mount every lab root on the current page. */
   function mountAll() {
+    rt.path = location.pathname;
     for (const lab of rt.labs) if (!document.body.contains(lab.root)) rt.labs.delete(lab);
     document.querySelectorAll("[data-lab]").forEach((root) => {
       if (!root.__lab && window.LabController) rt.labs.add((root.__lab = new window.LabController(root, rt)));
     });
   }
+
+  /** Every lab on the page takes the URL's params, its defaults for the rest, and recomputes. */
+  function followUrl() {
+    const query = new URLSearchParams(location.search);
+    for (const lab of rt.labs) {
+      const values = { ...lab.defaults };
+      for (const [name, value] of query) if (name in values) values[name] = value;
+      lab.applyParams(values);
+      if (lab.root.dataset.state === "live") lab.send(null);
+    }
+  }
+
+  /**
+   * A link to this page with another query (a lab preset such as `?alpha=0`) is applied here.
+   * Material fetches a page only when the pathname changes (distinctUntilKeyChanged("pathname")),
+   * so after an instant navigation it would push the URL, fetch nothing and step back.
+   */
+  function samePagePreset(e) {
+    const a = e.target instanceof Element ? e.target.closest("a[href]") : null;
+    if (!a || !rt.labs.size || a.target || a.hasAttribute("download") || e.button !== 0
+        || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+    const url = new URL(a.href);
+    if (url.origin !== location.origin || url.pathname !== location.pathname || url.hash
+        || url.search === location.search) return;
+    e.preventDefault();
+    e.stopPropagation();
+    history.pushState(null, "", url.href);
+    followUrl();
+  }
+
+  document.addEventListener("click", samePagePreset, true);
+  // Back and Forward between presets of this page: Material fetches nothing for these either.
+  window.addEventListener("popstate", () => { if (location.pathname === rt.path) followUrl(); });
 
   // Adopt the worker early.js started in <head>, before Material's page events fire.
   if (window.__labsEarly) ensureRuntime().catch(() => {});

@@ -1,107 +1,398 @@
 /**
- * Lab worker: boots the self-hosted Pyodide once per window, with numpy and the labs_py wheel
- * downloaded in parallel with the interpreter, then answers render calls with `labs_py.runtime`.
+ * Lab worker: boots Python (self-hosted Pyodide 0.27.7, numpy, labs_py) once per window, then answers
+ * render calls with `labs_py.runtime.handle`.
  *
- * Messages in:  {type: "init", base} | {type: "call", id, request}
- * Messages out: {type: "progress", loaded, total} | {type: "stage", name} | {type: "ready", ms}
- *               | {type: "fatal", message}
- *               | {type: "result", id, out} | {type: "result", id, error}
+ * Two boot paths, chosen per visit (see README, "Start-up"):
+ * - "heap": restore the build-time memory image (`runtime.json` → `heap`): numpy's compiled modules
+ *   are loaded before the interpreter starts, then Python's memory is restored with numpy and every
+ *   lab already imported and rendered once. Taken when the image is in the browser's cache or the link
+ *   proves fast; the image must carry the hashes of what this page loads and pass a self-test.
+ * - "normal": load Pyodide, numpy (by name, integrity-checked by Pyodide) and the labs wheel.
+ * If the heap path fails anywhere, the worker says "fallback" and the page starts a fresh worker on
+ * the normal path. Downloads are started together and counted on a `clone()` for the progress bar,
+ * so Chromium still caches the compiled wasm.
+ *
+ * The page ↔ worker protocol, in one place:
+ * Page → worker
+ *   {type: "init", base, path?}  start; base = absolute site root; path = "heap" | "normal" forces a
+ *                                boot path (tests, benchmark), otherwise the worker chooses
+ *   {type: "call", id, request}  request = JSON string for labs_py.runtime.handle
+ *   {type: "make-heap", base, libs}  build only (scripts/heap_snapshot.py): boot with numpy's modules
+ *                                libs = [[file system path, URL]…] preloaded, and answer "heap"
+ * Worker → page
+ *   {type: "progress", loaded, total}  runtime bytes downloaded so far, of total (from runtime.json)
+ *   {type: "stage", name}              a start-up stage finished (keeps the page's stall timeout alive)
+ *   {type: "ready", ms, path}          Python is ready: ms since init, boot path taken
+ *   {type: "fallback", reason}         the heap path failed: terminate me, boot a fresh worker "normal"
+ *   {type: "fatal", message}           start-up failed
+ *   {type: "result", id, out} | {type: "result", id, error}  the answer to one "call"
+ *   {type: "heap", snapshot, handles, selftest}  answer to "make-heap": Pyodide's memory snapshot
+ *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
+ * Worker → helper worker (this module again, started by the heap path to gunzip beside the boot)
+ *   {type: "unpack", url}  →  {type: "requested"}, {type: "bytes", n}…, then {type: "image", meta, snapshot}
+ *                             | {type: "fatal", message}
  */
+
+// The image is worth its extra bytes only on a fast link (or from the cache): it must deliver PROBE_BYTES
+// within PROBE_MS of being requested, beside the other downloads (≈ 100 Mbit/s in all), or the worker
+// drops it and boots normally. On a 20 Mbit/s link that costs one PROBE_MS of shared bandwidth.
+const PROBE_BYTES = 1e6;
+const PROBE_MS = 300;
+// A known computation (numpy's LAPACK, one lab's full render), run after a restore and at build time:
+// both answers must be equal (runtime.json → heap.selftest).
+const SELFTEST = `
+import hashlib, numpy as np
+from labs_py import runtime
+_h = hashlib.sha256(runtime.snapshot("quantization").encode())
+_h.update(repr(np.linalg.svd(np.arange(12.0).reshape(3, 4))[1].round(9).tolist()).encode())
+_h.hexdigest()
+`;
 
 let handle = null;
+let bootPath = null; // the path being booted, until "ready"
 
-/**
- * Wrap a response so every body chunk read is counted towards the progress bar.
- * @param {Response} resp
- * @param {(n: number) => void} onBytes
- * @returns {Response}
- */
-function countingResponse(resp, onBytes) {
-  const reader = resp.body.getReader();
-  const body = new ReadableStream({
-    async pull(controller) {
-      const { done, value } = await reader.read();
-      if (done) { controller.close(); return; }
-      onBytes(value.byteLength);
-      controller.enqueue(value);
-    },
-    cancel(reason) { return reader.cancel(reason); },
-  });
-  return new Response(body, { status: resp.status, statusText: resp.statusText, headers: resp.headers });
-}
+/** Downloads started up front, handed to Pyodide's own `fetch` calls, counted for the progress bar. */
+class Net {
+  constructor() {
+    this.realFetch = self.fetch.bind(self);
+    this.started = new Map();
+    this.loaded = 0;
+    this.total = 0;
+    this.lastPost = 0;
+    self.fetch = (input, init) => {
+      const url = new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
+      const early = this.started.get(url);
+      if (early) { this.started.delete(url); return early; }
+      return this.realFetch(input, init);
+    };
+  }
 
-/**
- * Start every runtime download at once and route Pyodide's own fetches to them.
- * @param {object} cfg runtime.json
- * @param {string} base absolute site root
- */
-function prefetchAll(cfg, base) {
-  const total = Object.values(cfg.sizes).reduce((a, b) => a + b, 0);
-  let loaded = 0;
-  let last = 0;
-  const onBytes = (n) => {
-    loaded += n;
-    const now = performance.now();
-    if (now - last > 50 || loaded >= total) { last = now; postMessage({ type: "progress", loaded, total }); }
-  };
-  const index = new URL(cfg.pyodide, base).href;
-  const urls = {
-    [index + "pyodide.asm.wasm"]: {},
-    [index + "python_stdlib.zip"]: {},
-    [index + "pyodide-lock.json"]: {},
-    [index + cfg.numpy]: { integrity: cfg.numpy_integrity },
-    [new URL(cfg.labs_wheel, base).href]: {},
-  };
-  const started = new Map();
-  const realFetch = self.fetch.bind(self);
-  for (const [url, init] of Object.entries(urls)) {
-    started.set(url, realFetch(url, { ...init, credentials: "same-origin" }).then((resp) => {
+  /** Start one download now; Pyodide's later fetch of the same URL gets this response. */
+  start(url, init = {}) {
+    const promise = this.realFetch(url, { ...init, credentials: "same-origin" }).then((resp) => {
       if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
       const type = resp.headers.get("content-type") || "none";
       if (url.endsWith(".wasm") && !type.toLowerCase().startsWith("application/wasm")) {
         // Pyodide would hang on this; say why at once instead of waiting for the stall timeout.
-        postMessage({ type: "fatal", message: `the server sends ${url} as ${type}, not application/wasm` });
+        const message = `the server sends ${url} as ${type}, not application/wasm`;
+        postMessage({ type: "fatal", message });
+        throw new Error(message);
       }
-      return countingResponse(resp, onBytes);
-    }));
+      this.count(resp.clone().body);
+      return resp;
+    });
+    promise.catch(() => {}); // a download nobody waits for (after a fallback) is no error of its own
+    this.started.set(url, promise);
+    return promise;
   }
-  self.fetch = (input, init) => {
-    const url = new URL(input instanceof Request ? input.url : String(input), self.location.href).href;
-    const early = started.get(url);
-    if (early) { started.delete(url); return early; }
-    return realFetch(input, init);
-  };
-  const imported = ["pyodide.mjs", "pyodide.asm.js"].map((f) => cfg.sizes[cfg.pyodide + f] || 0);
-  return { index, onBytes, importedSize: imported[0] + imported[1] };
+
+  /** Take a started download for our own use (Pyodide will not ask for it). */
+  take(url) {
+    const promise = this.started.get(url) || this.start(url);
+    this.started.delete(url);
+    return promise;
+  }
+
+  /** Read a cloned body to its end, adding its bytes to the progress. */
+  async count(body) {
+    const reader = body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read().catch(() => ({ done: true }));
+      if (done) return;
+      this.add(value.byteLength);
+    }
+  }
+
+  add(n) {
+    this.loaded += n;
+    const now = performance.now();
+    if (this.total && (now - this.lastPost > 50 || this.loaded >= this.total)) {
+      this.lastPost = now;
+      postMessage({ type: "progress", loaded: Math.min(this.loaded, this.total), total: this.total });
+    }
+  }
+}
+
+/** Fetch runtime.json: file names, sizes, hashes and, when the build made one, the memory image. */
+async function loadConfig(base) {
+  const resp = await fetch(new URL("assets/labs/runtime.json", base), { cache: "no-cache" });
+  if (!resp.ok) throw new Error(`runtime.json answered HTTP ${resp.status}`);
+  return resp.json();
 }
 
 /**
- * Boot Pyodide, numpy and labs_py.
- * @param {string} base absolute URL of the site root
+ * Load numpy's compiled modules into Emscripten's dynamic linker before the C runtime starts, in the
+ * order the image was made with, so their memory and table bases match the image (preRun step).
+ * @param {Array<[string, Promise<WebAssembly.Module>]>} libs [file system path, compiled module]
  */
-async function boot(base) {
-  const t0 = performance.now();
-  const cfgResp = await fetch(new URL("assets/labs/runtime.json", base), { cache: "no-cache" });
-  if (!cfgResp.ok) throw new Error(`runtime.json answered HTTP ${cfgResp.status}`);
-  const cfg = await cfgResp.json();
-  const { index, onBytes, importedSize } = prefetchAll(cfg, base);
+function preloadLibs(libs) {
+  return (Module) => {
+    Module.addRunDependency("labs-dynlibs");
+    (async () => {
+      for (const [path, compiled] of libs) {
+        const dso = Module.newDSO(path, undefined, "loading");
+        dso.refcount = Infinity;
+        dso.global = false;
+        const flags = { loadAsync: true, nodelete: true, allowUndefined: true };
+        dso.exports = await Module.loadWebAssemblyModule(await compiled, flags, path, {});
+      }
+      Module.reportUndefinedSymbols();
+    })().then(() => Module.removeRunDependency("labs-dynlibs"), (err) => {
+      postMessage({ type: "fallback", reason: `loading numpy's modules failed: ${err.message || err}` });
+    });
+  };
+}
+
+/** Compile a side module as it streams in (Chromium caches the compiled code); failures surface in preloadLibs. */
+function compile(response) {
+  const compiled = WebAssembly.compileStreaming(response);
+  compiled.catch(() => {});
+  return compiled;
+}
+
+/** Import Pyodide with `preRun` extended by `extra` (Pyodide then skips importing pyodide.asm.js itself). */
+async function importPyodide(index, extra) {
+  await import(index + "pyodide.asm.js");
+  const create = globalThis._createPyodideModule;
+  globalThis._createPyodideModule = (settings) => create({ ...settings, preRun: [...settings.preRun, extra] });
+  return import(index + "pyodide.mjs");
+}
+
+/** Start the downloads both boot paths need; returns the Pyodide index URL. */
+function startCommon(cfg, base, net) {
+  const index = new URL(cfg.pyodide, base).href;
+  net.wasm = net.start(index + "pyodide.asm.wasm");
+  for (const f of ["python_stdlib.zip", "pyodide-lock.json"]) net.start(index + f);
+  return index;
+}
+
+/** Bytes of the files a path downloads (progress bar total). */
+function pathBytes(cfg, files) {
+  const common = ["pyodide.mjs", "pyodide.asm.js", "pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"];
+  return [...common.map((f) => cfg.pyodide + f), ...files].reduce((sum, f) => sum + (cfg.sizes[f] || 0), 0);
+}
+
+/** The two scripts Pyodide imports as modules (not through fetch) count once they are in. */
+function countImported(cfg, net) {
+  net.add(cfg.sizes[cfg.pyodide + "pyodide.mjs"] + cfg.sizes[cfg.pyodide + "pyodide.asm.js"]);
+}
+
+/** Normal boot: Pyodide, then numpy by name and the labs wheel (both already downloading). */
+async function bootNormal(cfg, base, net, index) {
+  const wheel = new URL(cfg.labs_wheel, base).href;
+  net.total = pathBytes(cfg, [cfg.pyodide + cfg.numpy, cfg.labs_wheel]);
+  net.start(index + cfg.numpy, { integrity: cfg.numpy_integrity });
+  net.start(wheel);
   const { loadPyodide } = await import(index + "pyodide.mjs");
-  const pyodide = await loadPyodide({ indexURL: index, packages: ["numpy"], fullStdLib: false });
-  onBytes(importedSize); // the two scripts Pyodide imports as modules, not through fetch
+  const pyodide = await loadPyodide({ indexURL: index, fullStdLib: false });
+  countImported(cfg, net);
   postMessage({ type: "stage", name: "interpreter" });
-  await pyodide.loadPackage(new URL(cfg.labs_wheel, base).href, { checkIntegrity: false, messageCallback: () => {} });
+  await pyodide.loadPackage("numpy", { messageCallback: () => {} });
+  postMessage({ type: "stage", name: "numpy" });
+  await pyodide.loadPackage(wheel, { checkIntegrity: false, messageCallback: () => {} });
   postMessage({ type: "stage", name: "labs" });
   pyodide.pyimport("numpy"); // imported here, as in the naive path, not on the first interaction
+  return pyodide;
+}
+
+/**
+ * In the helper worker: download, gunzip and unpack the memory image; answer {type: "image", meta,
+ * snapshot} with snapshot in Pyodide's own format, reporting bytes as they arrive.
+ */
+async function unpack(url) {
+  postMessage({ type: "requested" });
+  const resp = await fetch(url, { credentials: "same-origin" });
+  if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
+  const counted = resp.body.pipeThrough(new TransformStream({
+    transform(chunk, out) { postMessage({ type: "bytes", n: chunk.byteLength }); out.enqueue(chunk); },
+  }));
+  const bytes = new Uint8Array(await new Response(counted.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+  const view = new DataView(bytes.buffer);
+  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== "LABHEAP1") throw new Error("not a lab memory image");
+  const metaLen = view.getUint32(8, true);
+  const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + metaLen)));
+  let at = 12 + metaLen;
+  const snapshot = new Uint8Array(meta.header + meta.memory);
+  snapshot.set(bytes.subarray(at, at + meta.header));
+  at += meta.header;
+  const pages = new Uint32Array(bytes.slice(at, at + 4 * meta.pages).buffer);
+  at += 4 * meta.pages;
+  if (bytes.length !== at + meta.pages * meta.page) throw new Error("the memory image is truncated");
+  for (let i = 0; i < meta.pages; i++) {
+    snapshot.set(bytes.subarray(at + i * meta.page, at + (i + 1) * meta.page), meta.header + pages[i] * meta.page);
+  }
+  postMessage({ type: "image", meta, snapshot }, [snapshot.buffer]);
+}
+
+/** The memory image, downloaded and unpacked in a helper worker (this module) beside Pyodide's start-up. */
+class ImageReader {
+  constructor(url, net) {
+    this.bytes = 0;
+    this.net = net;
+    this.onBytes = () => {};
+    this.requested = () => {};
+    this.helper = new Worker(self.location.href, { type: "module" });
+    this.result = new Promise((resolve, reject) => {
+      this.helper.onmessage = ({ data }) => {
+        if (data.type === "requested") { this.requested(); return; }
+        if (data.type === "bytes") { this.bytes += data.n; net.add(data.n); this.onBytes(); return; }
+        this.helper.terminate();
+        if (data.type === "image") resolve(data); else reject(new Error(data.message));
+      };
+      this.helper.onerror = (e) => {
+        e.preventDefault();
+        this.helper.terminate();
+        reject(new Error(e.message || "the image reader failed"));
+      };
+    });
+    this.result.catch(() => {}); // awaited by bootHeap; a dropped image is no error
+    this.helper.postMessage({ type: "unpack", url });
+  }
+
+  /**
+   * Resolves true when PROBE_BYTES arrive within PROBE_MS of the helper's request (a fast link or the
+   * cache), else false. The clock starts at the request, so a slow helper start-up is not read as a slow link.
+   */
+  fast() {
+    return new Promise((resolve) => {
+      let timer = null;
+      const done = (fast) => { clearTimeout(timer); this.onBytes = () => {}; resolve(fast); };
+      this.requested = () => { timer = setTimeout(() => done(this.bytes >= PROBE_BYTES), PROBE_MS); };
+      this.onBytes = () => this.bytes >= PROBE_BYTES && done(true);
+      this.result.then(() => done(true), () => done(true)); // finished (or failed: bootHeap falls back)
+    });
+  }
+
+  /** Stop downloading; its bytes leave the progress bar. */
+  cancel() {
+    this.helper.terminate();
+    this.net.loaded -= this.bytes;
+  }
+}
+
+/** Heap boot: restore the memory image, re-attach numpy's library handles, run the self-test. */
+async function bootHeap(cfg, base, net, index, image) {
+  const { heap } = cfg;
+  await net.wasm; // its MIME type is checked first: a misconfigured server is named before 19 more .wasm requests
+  const libs = heap.libs.map(([path, file]) => [path, compile(net.take(new URL(file, base).href))]);
+  const { loadPyodide } = await importPyodide(index, preloadLibs(libs));
+  const { meta, snapshot } = await image.result;
+  for (const key of ["pyodide", "libs", "labs"]) {
+    if (meta.hashes[key] !== cfg.hashes[key]) throw new Error(`the memory image was made for another ${key} build`);
+  }
+  postMessage({ type: "stage", name: "image" });
+  const pyodide = await loadPyodide({ indexURL: index, _loadSnapshot: snapshot, fullStdLib: false });
+  countImported(cfg, net);
+  const ldso = pyodide._module.LDSO;
+  for (const [h, path] of meta.handles) {
+    if (!ldso.loadedLibsByName[path]) throw new Error(`the memory image expects ${path}`);
+    ldso.loadedLibsByHandle[h] = ldso.loadedLibsByName[path];
+  }
+  postMessage({ type: "stage", name: "interpreter" });
+  const answer = pyodide.runPython(SELFTEST);
+  if (answer !== heap.selftest) throw new Error("the restored runtime failed its self-test");
+  return pyodide;
+}
+
+/**
+ * Boot on the heap path when the site has an image, the browser can restore it and the image arrives
+ * fast (from the cache or a fast link); otherwise, or when forced, on the normal path. A failed heap
+ * boot asks the page for a fresh worker instead.
+ */
+async function boot(base, forced) {
+  const t0 = performance.now();
+  const net = new Net();
+  const cfg = await loadConfig(base);
+  const index = startCommon(cfg, base, net);
+  const capable = cfg.heap && self.DecompressionStream && WebAssembly.compileStreaming && !navigator.connection?.saveData;
+  let path = forced || (capable ? "heap" : "normal");
+  let image = null;
+  if (path === "heap") {
+    net.total = pathBytes(cfg, [cfg.heap.image, ...cfg.heap.libs.map(([, file]) => file)]);
+    image = new ImageReader(new URL(cfg.heap.image, base).href, net);
+    if (!forced && !(await image.fast())) {
+      image.cancel();
+      path = "normal";
+    }
+  }
+  bootPath = path;
+  let pyodide;
+  if (path === "heap") {
+    try {
+      pyodide = await bootHeap(cfg, base, net, index, image);
+    } catch (err) {
+      postMessage({ type: "fallback", reason: String(err && err.message ? err.message : err) });
+      return;
+    }
+  } else {
+    pyodide = await bootNormal(cfg, base, net, index);
+  }
   handle = pyodide.pyimport("labs_py.runtime").handle;
-  return Math.round(performance.now() - t0);
+  bootPath = null;
+  postMessage({ type: "ready", ms: Math.round(performance.now() - t0), path });
+}
+
+/**
+ * Zero what the image need not carry: free malloc chunks (taken with malloc without ever growing the
+ * memory, zeroed, freed), memory above the break and the unused stack. Zero pages are left out of the file.
+ */
+function zeroUnused(M) {
+  const taken = [];
+  for (let size = 1 << 24; size >= 64; size >>= 1) {
+    for (;;) {
+      const brk = M._sbrk(0);
+      if (size + (1 << 18) > M.HEAPU8.length - brk) break; // an sbrk for this much could grow the memory
+      const p = M._emscripten_builtin_malloc(size);
+      if (!p) break;
+      if (M._sbrk(0) !== brk) { M._emscripten_builtin_free(p); break; } // no free chunk this large is left
+      M.HEAPU8.fill(0, p, p + size);
+      taken.push(p);
+    }
+  }
+  for (const p of taken) M._emscripten_builtin_free(p);
+  M.HEAPU8.fill(0, M._sbrk(0), M.HEAPU8.length);
+  M.HEAPU8.fill(0, M._emscripten_stack_get_end(), M.stackSave() - 256);
+}
+
+/**
+ * Build time: boot with numpy's modules preloaded and `_makeSnapshot`, import and render every lab,
+ * then take Pyodide's memory snapshot with the dlopen handles the image needs and the self-test answer.
+ */
+async function makeHeap(base, libPaths) {
+  const net = new Net();
+  const cfg = await loadConfig(base);
+  const index = startCommon(cfg, base, net);
+  const libs = libPaths.map(([path, file]) => [path, compile(net.take(new URL(file, base).href))]);
+  const { loadPyodide } = await importPyodide(index, preloadLibs(libs));
+  const pyodide = await loadPyodide({ indexURL: index, _makeSnapshot: true, fullStdLib: false });
+  await pyodide.loadPackage(["numpy", new URL(cfg.labs_wheel, base).href], { messageCallback: () => {} });
+  pyodide.runPython(`
+import gc, json, numpy
+from labs_py import runtime
+from labs_py.lab import LABS
+for _lab in LABS:
+    runtime.snapshot(_lab)
+    runtime.handle(json.dumps({"lab": _lab, "instance": "heap", "params": {}, "action": "init", "payload": {"stored": None}}))
+    runtime.handle(json.dumps({"lab": _lab, "instance": "heap", "action": "forget"}))
+gc.collect()
+`);
+  const selftest = pyodide.runPython(SELFTEST);
+  for (const name of Object.keys(pyodide.loadedPackages)) delete pyodide.loadedPackages[name];
+  const ldso = pyodide._module.LDSO;
+  const wanted = new Set(libPaths.map(([path]) => path));
+  const handles = Object.entries(ldso.loadedLibsByHandle)
+    .filter(([, dso]) => wanted.has(dso.name)).map(([h, dso]) => [Number(h), dso.name]);
+  zeroUnused(pyodide._module);
+  const snapshot = pyodide.makeMemorySnapshot();
+  postMessage({ type: "heap", snapshot, handles, selftest }, [snapshot.buffer]);
 }
 
 self.onmessage = async (event) => {
   const msg = event.data;
-  if (msg.type === "init") {
+  if (msg.type === "init" || msg.type === "make-heap" || msg.type === "unpack") {
     try {
-      const ms = await boot(msg.base);
-      postMessage({ type: "ready", ms });
+      const job = { init: () => boot(msg.base, msg.path), "make-heap": () => makeHeap(msg.base, msg.libs), unpack: () => unpack(msg.url) };
+      await job[msg.type]();
     } catch (err) {
       postMessage({ type: "fatal", message: String(err && err.message ? err.message : err) });
     }
@@ -116,5 +407,7 @@ self.onmessage = async (event) => {
 };
 
 self.addEventListener("unhandledrejection", (event) => {
-  postMessage({ type: "fatal", message: String(event.reason) });
+  event.preventDefault(); // reported to the page as a message, not to the console
+  const why = String(event.reason);
+  postMessage(bootPath === "heap" ? { type: "fallback", reason: why } : { type: "fatal", message: why });
 });

@@ -1,0 +1,179 @@
+"""Start-up from the build-time memory image: same answers as the normal boot, a stale, corrupt or missing
+image falls back to the normal boot without the reader noticing, and the image path works under the
+strict CSP. The session's site is built like `make site` (tests/conftest.py makes the image)."""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import threading
+from http.server import ThreadingHTTPServer
+
+import pytest
+import serve_site
+from conftest import PageWatch, free_port, wait_live
+
+from labs_py import runtime
+from labs_py.controls import Choice, Multi, Slider, Toggle
+from labs_py.lab import LABS
+
+pytestmark = pytest.mark.browser
+
+# Starts one worker per message in the page, waits for each to settle, then sends every request to each
+# (one at a time) and returns [[settle reply, [outputs…]] per worker].
+WORKERS_JS = """async ([inits, requests]) => {
+  const run = async (init) => {
+    const worker = new Worker(new URL("assets/labs/worker.mjs", init.base), { type: "module" });
+    const next = () => new Promise((resolve) => {
+      worker.onmessage = ({ data }) => { if (!["progress", "stage"].includes(data.type)) resolve(data); };
+    });
+    let settled = next();
+    worker.postMessage(init);
+    settled = await settled;
+    const outputs = [];
+    if (settled.type === "ready") {
+      for (const [id, request] of requests.entries()) {
+        const reply = next();
+        worker.postMessage({ type: "call", id, request });
+        const { out, error } = await reply;
+        outputs.push(out ?? `error: ${error}`);
+      }
+    }
+    worker.terminate();
+    return [settled, outputs];
+  };
+  return Promise.all(inits.map(run));
+}"""
+
+
+CLICK_NAV_JS = """path => [...document.querySelectorAll("nav.md-nav a")].find(a => a.href.endsWith(path)).click()"""
+
+
+def other_value(control) -> object:
+    """A valid value of the control that is not its default."""
+    if isinstance(control, Slider):
+        return control.hi if control.default != control.hi else control.lo
+    if isinstance(control, Choice):
+        return next(v for v, _ in control.options if v != control.default)
+    if isinstance(control, Multi):
+        return control.options[0][0] if control.default != control.options[0][0] else control.options[-1][0]
+    assert isinstance(control, Toggle)
+    return 0 if control.default else 1
+
+
+def requests() -> list[str]:
+    """Per lab: the first render, each control moved off its default, then every action but file I/O."""
+    out = []
+    for lab in LABS:
+        mod = runtime.lab_module(lab)
+        params: dict = {}
+        base = {"lab": lab, "instance": "startup-test"}
+        out.append({**base, "params": params, "action": "init", "payload": {"stored": None}})
+        for control in mod.CONTROLS:
+            params = {**params, control.name: other_value(control)}
+            out.append({**base, "params": params})
+        out += [{**base, "params": params, "action": name} for name, *_ in mod.ACTIONS if name not in ("export", "import")]
+    return [json.dumps(r) for r in out]
+
+
+def serve_with(out, replace: dict[str, object]):
+    """The built site on a free port, with some files answered differently: path suffix → bytes, or an HTTP status."""
+
+    class Handler(serve_site.Handler):
+        def send_head(self):
+            for suffix, answer in replace.items():
+                if self.path.split("?")[0].endswith(suffix):
+                    if isinstance(answer, int):
+                        self.send_error(answer)
+                        return None
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(answer)))
+                    self.end_headers()
+                    return io.BytesIO(answer)
+            return super().send_head()
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(Handler, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def heap_config(out) -> dict:
+    cfg = json.loads((out / "assets" / "labs" / "runtime.json").read_text())
+    assert cfg.get("heap"), "the test build made no memory image"
+    return cfg
+
+
+def test_heap_and_normal_boot_give_byte_identical_answers(browser, site):
+    out, base = site
+    heap_config(out)
+    page = browser.new_page()
+    page.goto(base + "assets/labs/runtime.json")
+    reqs = requests()
+    (heap, heap_out), (normal, normal_out) = page.evaluate(
+        WORKERS_JS, [[{"type": "init", "base": base, "path": "heap"}, {"type": "init", "base": base, "path": "normal"}], reqs])
+    page.close()
+    assert heap["type"] == "ready" and heap["path"] == "heap", heap
+    assert normal["type"] == "ready" and normal["path"] == "normal", normal
+    assert len(heap_out) == len(reqs) and not any(o.startswith("error") for o in heap_out), heap_out[:3]
+    for request, a, b in zip(reqs, heap_out, normal_out, strict=True):
+        assert a == b, f"answers differ for {request}"
+
+
+def test_image_for_another_build_is_rejected(browser, site):
+    out, _ = site
+    cfg = heap_config(out)
+    stale = {**cfg, "hashes": {**cfg["hashes"], "labs": "0" * 64}}
+    server = serve_with(out, {"assets/labs/runtime.json": json.dumps(stale).encode()})
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    page = browser.new_page()
+    page.goto(base + "assets/labs/runtime.json")
+    [(settled, _)] = page.evaluate(WORKERS_JS, [[{"type": "init", "base": base, "path": "heap"}], []])
+    page.close()
+    server.shutdown()
+    assert settled == {"type": "fallback", "reason": "the memory image was made for another labs build"}
+
+
+@pytest.mark.parametrize("fault", ["corrupt", "missing"])
+def test_corrupt_or_missing_image_still_brings_every_lab_live(browser, site, labs, fault):
+    out, base = site
+    image = out / heap_config(out)["heap"]["image"]
+    data = bytearray(image.read_bytes())
+    data[len(data) // 2: len(data) // 2 + 4096] = bytes(4096)  # gzip's CRC no longer matches
+    server = serve_with(out, {image.name: bytes(data) if fault == "corrupt" else 404})
+    port_base = f"http://127.0.0.1:{server.server_address[1]}/"
+    ctx = browser.new_context()
+    ctx.add_init_script("window.__labsBootPath = 'heap'")  # the image is tried however busy the machine is
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    names = list(labs)
+    page.goto(labs[names[0]].replace(base, port_base))
+    wait_live(page, names[0])
+    for name in names[1:]:  # instant navigation keeps the worker that replaced the failed one
+        page.evaluate(CLICK_NAV_JS, labs[name].removeprefix(base))
+        wait_live(page, name)
+    boot = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback]")
+    ctx.close()
+    server.shutdown()
+    assert boot[0] == "normal" and boot[1], boot
+    noise = "Failed to load resource: the server responded with a status of 404"
+    assert [e for e in watch.errors if not e.startswith(noise)] == []
+
+
+def test_image_boot_under_the_strict_csp(browser, site, labs):
+    out, _ = site
+    server = serve_site.start(out, free_port(), serve_site.STRICT_CSP)
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    ctx = browser.new_context()
+    ctx.add_init_script("window.__labsBootPath = 'heap'; window.__csp = [];"
+                        "document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective));")
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    name = next(iter(labs))
+    page.goto(base + labs[name].split("/", 3)[3])
+    wait_live(page, name)
+    boot = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback, window.__csp]")
+    ctx.close()
+    server.shutdown()
+    assert boot == ["heap", None, []]
+    watch.assert_clean()
