@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from labs_py import digits
+from labs_py.adam import Adam
 from labs_py.kd import log_softmax
 
 DATA = Path(__file__).with_name("_data") / "digit_teacher.json"
@@ -68,21 +69,14 @@ def train(X: np.ndarray, y: np.ndarray, *, epochs: int = EPOCHS, hidden: int = H
     """Minibatch Adam on noisy copies of the training images; returns float32-rounded weights."""
     rng = np.random.default_rng(seed)
     P = init(rng, hidden)
-    m = {k: np.zeros_like(v) for k, v in P.items()}
-    s = {k: np.zeros_like(v) for k, v in P.items()}
+    opt = Adam.like(P)
     Y = np.eye(CLASSES)[y]  # (n, 10)
-    t = 0
     for _ in range(epochs):
         order = rng.permutation(len(y))
         for start in range(0, len(y), BATCH):
             batch = order[start:start + BATCH]
             xb = X[batch] + NOISE * rng.standard_normal((len(batch), D_IN))
-            G = grads(P, xb, Y[batch])
-            t += 1
-            for k in P:
-                m[k] = 0.9 * m[k] + 0.1 * G[k]
-                s[k] = 0.999 * s[k] + 0.001 * G[k] ** 2
-                P[k] -= LR * (m[k] / (1 - 0.9**t)) / (np.sqrt(s[k] / (1 - 0.999**t)) + 1e-8)
+            opt.update(P, grads(P, xb, Y[batch]), LR)
     return {k: P[k].astype(np.float32).astype(np.float64) for k in NAMES}
 
 

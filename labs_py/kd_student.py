@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from labs_py.adam import Adam
 from labs_py.kd import log_softmax
 
 D_IN, CLASSES = 64, 10
-BETA1, BETA2, EPS = 0.9, 0.999, 1e-8  # Adam
 SHIFT_TOL = 1e-12  # bias shifts are solved until log(mean probability) is this close to its target
 SHIFT_MAX_ITER = 200
 
@@ -64,35 +64,28 @@ def grad_logits(z: np.ndarray, pt: np.ndarray, y: np.ndarray, T: float, alpha: n
 
 @dataclass
 class Students:
-    """S students side by side: weights W (S, 64, 10), biases b (S, 10), Adam's moments, steps taken."""
+    """S students side by side: weights W (S, 64, 10) and biases b (S, 10), and their optimizer."""
 
     W: np.ndarray
     b: np.ndarray
-    m_w: np.ndarray  # Adam's first and second moments of W and b
-    s_w: np.ndarray
-    m_b: np.ndarray
-    s_b: np.ndarray
-    t: int = 0
+    opt: Adam
+
+    @property
+    def t(self) -> int:
+        """Steps taken."""
+        return self.opt.t
 
     @classmethod
     def zeros(cls, S: int) -> Students:
         """All weights 0: every digit equally likely, the same start for every student."""
         w, b = np.zeros((S, D_IN, CLASSES)), np.zeros((S, CLASSES))
-        return cls(w, b, w.copy(), w.copy(), b.copy(), b.copy())
+        return cls(w, b, Adam.like({"W": w, "b": b}))
 
 
 def adam_step(s: Students, X: np.ndarray, pt: np.ndarray, y: np.ndarray, T: float, alpha: np.ndarray, lr: float) -> None:
     """One full-batch Adam step of every student on the transfer set X (n, 64) with tempered teacher targets pt (n, 10)."""
     g = grad_logits(logits(s.W, s.b, X), pt, y, T, alpha)  # (S, n, 10)
-    gW, gb = X.T @ g, g.sum(axis=1)  # (S, 64, 10), (S, 10)
-    s.t += 1
-    c1, c2 = 1 - BETA1**s.t, 1 - BETA2**s.t
-    s.m_w = BETA1 * s.m_w + (1 - BETA1) * gW
-    s.s_w = BETA2 * s.s_w + (1 - BETA2) * gW * gW
-    s.m_b = BETA1 * s.m_b + (1 - BETA1) * gb
-    s.s_b = BETA2 * s.s_b + (1 - BETA2) * gb * gb
-    s.W = s.W - lr * (s.m_w / c1) / (np.sqrt(s.s_w / c2) + EPS)
-    s.b = s.b - lr * (s.m_b / c1) / (np.sqrt(s.s_b / c2) + EPS)
+    s.opt.update({"W": s.W, "b": s.b}, {"W": X.T @ g, "b": g.sum(axis=1)}, lr)  # W (S, 64, 10), b (S, 10): in place
 
 
 def accuracy(z: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ import numpy as np
 
 from labs_py import digits
 from labs_py import lora_mlp as mlp
+from labs_py.adam import Adam
 
 DATA = Path(__file__).with_name("_data") / "lora_base.json"
 FORMAT = 1
@@ -64,7 +65,7 @@ def pretrain() -> mlp.Params:
     """The base model: He init, then Adam on task A's training images; weights rounded to float32 for storage."""
     A, _ = tasks()
     p = mlp.init(np.random.default_rng(PRETRAIN["seed"]))
-    opt = mlp.Adam.like(p)
+    opt = Adam.like(p)
     batches = mlp.batches(A.y.size, PRETRAIN["batch"], PRETRAIN["seed"])
     for t in range(1, PRETRAIN["steps"] + 1):
         i = next(batches)

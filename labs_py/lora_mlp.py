@@ -2,7 +2,7 @@
 
 Why: real LoRA never sees the update ΔW it replaces; it trains B and A on a task loss. This module
 is the whole training machinery the LoRA Lab runs in the browser: a 64-64-64-10 ReLU network with
-one shared 10-way head, softmax cross-entropy, its gradients by hand, and Adam. The fine-tuning
+one shared 10-way head, softmax cross-entropy and its gradients by hand (Adam is labs_py.adam). The fine-tuning
 methods differ only in which parameters are trained:
 
     full   every weight and bias
@@ -24,7 +24,6 @@ import numpy as np
 
 SIZES = (64, 64, 64, 10)  # input pixels, hidden, hidden, classes
 HIDDEN = ("W1", "W2")  # the layers LoRA can adapt
-BETA1, BETA2, ADAM_EPS = 0.9, 0.999, 1e-8  # Adam's defaults (Kingma & Ba 2015, Algorithm 1)
 WARMUP = 0.05  # share of the schedule spent warming the learning rate up
 
 Params = dict[str, np.ndarray]
@@ -150,33 +149,7 @@ def lora(base: Params, r: int, alpha: float, kind: str, layers: tuple[str, ...],
     return Method("lora", base, t, tuple(layers), scaling(alpha, r, kind))
 
 
-# ---- Adam and the learning-rate schedule ---------------------------------------------------------
-
-@dataclass
-class Adam:
-    """Adam's moment estimates per trainable tensor and the step count t."""
-
-    m: Params
-    v: Params
-    t: int = 0
-
-    @classmethod
-    def like(cls, params: Params) -> Adam:
-        """Zero moments shaped like the parameters."""
-        return cls({k: np.zeros_like(x) for k, x in params.items()}, {k: np.zeros_like(x) for k, x in params.items()})
-
-    def update(self, params: Params, grads: Params, lr: float) -> None:
-        """One in-place Adam step on every parameter (Kingma & Ba 2015, Algorithm 1)."""
-        self.t += 1
-        c1, c2 = 1 - BETA1**self.t, 1 - BETA2**self.t  # bias corrections
-        for k, g in grads.items():
-            m, v = self.m[k], self.v[k]
-            m *= BETA1
-            m += (1 - BETA1) * g
-            v *= BETA2
-            v += (1 - BETA2) * (g * g)
-            params[k] -= lr * (m / c1) / (np.sqrt(v / c2) + ADAM_EPS)
-
+# ---- the learning-rate schedule -------------------------------------------------------------------
 
 def learning_rate(t: int, peak: float, T: int) -> float:
     """Linear warm-up over the first WARMUP·T steps, then cosine decay to 0 at step T (t counts from 1)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from labs_py import lora_base
 from labs_py import lora_mlp as mlp
+from labs_py.adam import Adam
 from labs_py.jacobi_svd import SVD, jacobi_svd
 
 T = 200  # optimizer steps in the schedule (warm-up + cosine decay to 0)
@@ -78,7 +79,7 @@ class Run:
 
     cfg: Config
     methods: dict[str, mlp.Method]
-    opts: dict[str, mlp.Adam]
+    opts: dict[str, Adam]
     batches: object  # the shared minibatch generator
     t: int = 0
     losses: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})  # minibatch loss at step 1…t
@@ -97,7 +98,7 @@ class Run:
 def new_run(cfg: Config) -> Run:
     """All three methods at step 0, measured once."""
     methods = {k: method(k, cfg) for k in KINDS}
-    run = Run(cfg, methods, {k: mlp.Adam.like(m.trainable) for k, m in methods.items()},
+    run = Run(cfg, methods, {k: Adam.like(m.trainable) for k, m in methods.items()},
               mlp.batches(lora_base.tasks()[1].y.size, BATCH, DATA_SEED))
     evaluate(run)
     return run
@@ -194,7 +195,7 @@ def final(kind: str, cfg: Config) -> tuple[Score, Score, mlp.Method]:
             _FINISHED.clear()
         A, B = lora_base.tasks()
         m = method(kind, cfg)
-        opt = mlp.Adam.like(m.trainable)
+        opt = Adam.like(m.trainable)
         batches = mlp.batches(B.y.size, BATCH, DATA_SEED)
         for t in range(1, T + 1):
             i = next(batches)
