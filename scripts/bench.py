@@ -149,7 +149,10 @@ class Bench:
 
         class Counting(serve_site.Handler):
             def copyfile(self, source, outputfile):
-                bench.send(self.path.split("?")[0], source.read(), outputfile)
+                try:
+                    bench.send(self.path.split("?")[0], source.read(), outputfile)
+                except (BrokenPipeError, ConnectionResetError):  # the browser dropped the body (e.g. a probed image)
+                    return
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), functools.partial(Counting, directory=str(self.out)))
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -115,6 +116,22 @@ def page(context):
     pg = context.new_page()
     pg.watch = PageWatch(pg)
     return pg
+
+
+@contextmanager
+def live_page(browser, site, lab: str, **context):
+    """A 1280×900 page with `lab` live and a watcher at `page.watch`, for a test module to share (one
+    runtime start for the module instead of one per test); `context` goes to `browser.new_context`."""
+    _, base = site
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, **context)
+    page = ctx.new_page()
+    page.watch = PageWatch(page)
+    page.goto(f"{base}labs/{lab}/")
+    wait_live(page, lab)
+    try:
+        yield page
+    finally:
+        ctx.close()
 
 
 def wait_live(page, lab: str, timeout_ms: int = 90_000) -> None:

@@ -4,7 +4,7 @@ sliders → the numbers CPython computes, Play runs the schedule and stops sayin
 import json
 
 import pytest
-from conftest import PageWatch, metric, wait_live
+from conftest import live_page, metric
 
 from labs_py import digits, distill_run, runtime
 
@@ -20,14 +20,8 @@ def expected(params: dict) -> dict[str, float | None]:
 @pytest.fixture(scope="module")
 def live(browser, site):
     """One page with the lab live, for the whole module; each test puts the defaults back first."""
-    _, base = site
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.watch = PageWatch(page)
-    page.goto(f"{base}labs/distillation/")
-    wait_live(page, "distillation")
-    yield page
-    ctx.close()
+    with live_page(browser, site, "distillation") as page:
+        yield page
 
 
 def reset(page) -> None:

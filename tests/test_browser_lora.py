@@ -4,7 +4,7 @@ schedule in Pyodide and Play stops at its end, the numbers match CPython's, URL 
 import json
 
 import pytest
-from conftest import PageWatch, metric, wait_live
+from conftest import live_page, metric, wait_live
 
 from labs_py import runtime
 
@@ -32,14 +32,8 @@ def expected(params: dict, action: str | None = None) -> dict[str, float]:
 @pytest.fixture(scope="module")
 def live(browser, site):
     """One live LoRA page for the whole module; each test starts from Reset."""
-    _, base = site
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    pg = ctx.new_page()
-    pg.watch = PageWatch(pg)
-    pg.goto(f"{base}labs/lora/")
-    wait_live(pg, "lora")
-    yield pg
-    ctx.close()
+    with live_page(browser, site, "lora") as pg:
+        yield pg
 
 
 def idle(page):

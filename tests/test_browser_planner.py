@@ -6,7 +6,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl
 
 import pytest
-from conftest import PageWatch, metric, wait_live
+from conftest import live_page, metric, wait_live
 from sitecheck import wait_idle
 
 from labs_py import runtime
@@ -24,15 +24,9 @@ def expected(params: dict, name: str) -> float:
 
 @pytest.fixture(scope="module")
 def live(browser, site):
-    _, base = site
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.watch = PageWatch(page)
-    page.goto(f"{base}labs/{LAB}/")
-    wait_live(page, LAB)
-    yield page
-    page.watch.assert_clean()
-    ctx.close()
+    with live_page(browser, site, LAB) as page:
+        yield page
+        page.watch.assert_clean()
 
 
 def test_snapshot_is_readable_without_javascript(browser, site):

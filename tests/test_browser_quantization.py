@@ -4,7 +4,7 @@ numbers, disabled controls, guided steps (set up, predict, check, progress kept)
 import json
 
 import pytest
-from conftest import PageWatch, metric, wait_live
+from conftest import live_page, metric, wait_live
 from sitecheck import wait_idle
 
 from labs_py import runtime
@@ -21,15 +21,9 @@ def expected(params: dict, name: str) -> float:
 @pytest.fixture(scope="module")
 def live(browser, site):
     """One page with the lab live, shared by the module; each test starts from the defaults."""
-    _, base = site
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    page.watch = PageWatch(page)
-    page.goto(f"{base}labs/{LAB}/")
-    wait_live(page, LAB)
-    yield page
-    page.watch.assert_clean()
-    ctx.close()
+    with live_page(browser, site, LAB) as page:
+        yield page
+        page.watch.assert_clean()
 
 
 RESET_JS = """() => {

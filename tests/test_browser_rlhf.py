@@ -6,7 +6,7 @@ import itertools
 import json
 
 import pytest
-from conftest import PageWatch, metric, wait_live
+from conftest import live_page, metric, wait_live
 
 from labs_py import runtime
 
@@ -37,16 +37,10 @@ def expected(actions: list[str], stored: str | None = None, params: dict | None 
 @pytest.fixture(scope="module")
 def lab(browser, site):
     """One live RLHF page for the whole module (dialogs accepted); each test starts from no stored labels."""
-    _, base = site
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = ctx.new_page()
-    page.watch = PageWatch(page)
-    page.on("dialog", lambda d: d.accept())
-    page.goto(f"{base}labs/rlhf/")
-    wait_live(page, "rlhf")
-    page.base = base
-    yield page
-    ctx.close()
+    with live_page(browser, site, "rlhf", accept_downloads=True) as page:
+        page.on("dialog", lambda d: d.accept())
+        page.base = site[1]
+        yield page
 
 
 def fresh(page):
