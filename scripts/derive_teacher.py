@@ -21,13 +21,12 @@ import argparse
 import hashlib
 import itertools
 import json
-import os
 import re
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+import datafile
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -312,12 +311,7 @@ def up_to_date(path: Path) -> bool:
 
 def write(doc: dict, path: Path) -> None:
     """Write atomically, so a build and a test running at once never read half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".teacher-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, separators=(",", ":"), ensure_ascii=False)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; the file is ordinary package data
-    os.replace(tmp, path)
+    datafile.write_json(doc, path, ensure_ascii=False)
 
 
 def ensure(force: bool = False, path: Path = teacher.DATA) -> Path:

@@ -19,11 +19,10 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
+import datafile
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -101,12 +100,7 @@ def up_to_date(path: Path) -> bool:
 
 def write(doc: dict, path: Path) -> None:
     """Write atomically, so a build and a test running at once never read half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".digits-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; the file is ordinary package data
-    os.replace(tmp, path)
+    datafile.write_json(doc, path)
 
 
 def ensure(force: bool = False, path: Path = digits.DATA) -> Path:

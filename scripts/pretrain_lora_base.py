@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
+import datafile  # noqa: E402
 import export_digits  # noqa: E402
 
 from labs_py import digits, lora_base  # noqa: E402
@@ -39,12 +38,7 @@ def up_to_date(path: Path) -> bool:
 
 def write(doc: dict, path: Path) -> None:
     """Write atomically, so a build and a test running at once never read half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lora-base-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, separators=(",", ":"))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    datafile.write_json(doc, path)
 
 
 def ensure(force: bool = False, path: Path = lora_base.DATA) -> Path:

@@ -18,9 +18,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
+import datafile
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,12 +72,7 @@ def up_to_date(path: Path) -> bool:
 
 def write(doc: dict, path: Path) -> None:
     """Write atomically, so a build and a test running at once never read half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".digit-teacher-", suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(doc, f, separators=(",", ":"), sort_keys=True)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    datafile.write_json(doc, path, sort_keys=True)
 
 
 def ensure(force: bool = False, path: Path = digit_teacher.DATA) -> Path:
