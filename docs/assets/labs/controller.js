@@ -104,15 +104,19 @@
 
     /**
      * Boot (or reuse) the runtime, then render with the page's params and any stored reader data.
-     * When neither exists, the snapshot already is Python's output for these params, so the lab is
-     * live as soon as the runtime is; the first render then runs behind it and changes nothing visible.
+     * When neither exists, the snapshot already is Python's output for these params: the lab is live
+     * as soon as the runtime is, and Python first sees it ("init") with the reader's first change, so
+     * that change waits for no render of what is already on screen.
      */
     async start() {
       this.setState("loading", "Loading the Python runtime…");
       if (this.rt.progress) this.showProgress(this.rt.progress.loaded, this.rt.progress.total);
       try {
         await this.rt.ensureRuntime();
-        if (this.stored() === null && Object.keys(this.extra).length === 0) this.setState("live", LIVE_TEXT);
+        if (this.stored() === null && Object.keys(this.extra).length === 0 && !this.queued) {
+          this.setState("live", LIVE_TEXT);
+          return;
+        }
         this.dirty = true;
         await this.pump();
       } catch (err) {

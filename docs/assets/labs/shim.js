@@ -164,8 +164,22 @@
   // Back and Forward between presets of this page: Material fetches nothing for these either.
   window.addEventListener("popstate", () => { if (location.pathname === rt.path) followUrl(); });
 
+  /**
+   * After an instant navigation Material swaps the new page's container in and emits `document$`
+   * only after its own set-up of the page (tens of milliseconds later): mount a lab as soon as its
+   * root is in the document (the URL has already changed by then).
+   */
+  function mountOnSwap() {
+    const container = document.querySelector("[data-md-component=container]");
+    if (!container || !container.parentNode) return;
+    new MutationObserver(() => {
+      if ([...document.querySelectorAll("[data-lab]")].some((root) => !root.__lab)) mountAll();
+    }).observe(container.parentNode, { childList: true });
+  }
+
   // Adopt the worker early.js started in <head>, before Material's page events fire.
   if (window.__labsEarly) ensureRuntime().catch(() => {});
   if (window.document$) window.document$.subscribe(mountAll);
   else document.addEventListener("DOMContentLoaded", mountAll);
+  mountOnSwap();
 })();
