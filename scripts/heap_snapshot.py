@@ -125,7 +125,7 @@ def make(site: Path) -> dict:
             image = site / "assets" / "labs" / "heap" / hashlib.sha256(data).hexdigest()[:12] / "heap.bin"
             image.parent.mkdir(parents=True, exist_ok=True)
             image.write_bytes(data)
-            heap = {"image": str(image.relative_to(site)), "libs": libs, "selftest": reply["selftest"]}
+            heap = {"image": str(image.relative_to(site)), "size": len(snapshot), "libs": libs, "selftest": reply["selftest"]}
             runtime["heap"] = heap
             for rel in [heap["image"], *(url for _, url in libs)]:
                 runtime["sizes"][rel] = (site / rel).stat().st_size

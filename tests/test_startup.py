@@ -177,3 +177,35 @@ def test_image_boot_under_the_strict_csp(browser, site, labs):
     server.shutdown()
     assert boot == ["heap", None, []]
     watch.assert_clean()
+
+
+KEPT_JS = """async () => (await (await caches.open("labs-memory-image")).keys()).map((r) => r.url)"""
+
+
+def test_returning_reader_boots_from_the_kept_image_and_a_bad_copy_is_dropped(browser, site, labs):
+    out, base = site
+    image = base + heap_config(out)["heap"]["image"]
+    ctx = browser.new_context()
+    ctx.add_init_script("window.__labsBootPath = 'heap'")  # the image is tried however busy the machine is
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    fetched = []
+    page.on("request", lambda r: r.url == image and fetched.append(r.url))
+    name = next(iter(labs))
+    page.goto(labs[name])
+    wait_live(page, name)
+    page.wait_for_function(f"async () => ({KEPT_JS})().then((urls) => urls.includes({json.dumps(image)}))")
+    page.reload()
+    wait_live(page, name)
+    returning = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback]")
+    page.evaluate("async (url) => (await caches.open('labs-memory-image')).put(url, new Response(new Uint8Array(64)))", image)
+    page.reload()
+    wait_live(page, name)
+    bad = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback]")
+    kept = page.evaluate(KEPT_JS)
+    ctx.close()
+    assert fetched == [image], "the returning visit fetched the image again"
+    assert returning == ["heap", None]
+    assert bad == ["normal", "not a lab memory image"]
+    assert kept == []
+    watch.assert_clean()

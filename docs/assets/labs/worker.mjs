@@ -4,9 +4,10 @@
  *
  * Two boot paths, chosen per visit (see README, "Start-up"):
  * - "heap": restore the build-time memory image (`runtime.json` → `heap`): numpy's compiled modules
- *   are loaded before the interpreter starts, then Python's memory is restored with numpy and every
- *   lab already imported and rendered once. Taken when the image is in the browser's cache or the link
- *   proves fast; the image must carry the hashes of what this page loads and pass a self-test.
+ *   are loaded and the WebAssembly instantiated while the image arrives, then Python's memory is
+ *   restored with numpy and every lab already imported and rendered once. Taken when an earlier visit
+ *   kept the unpacked image (Cache Storage) or the image arrives fast (HTTP cache, fast link); the image
+ *   must carry the hashes of what this page loads and pass a self-test.
  * - "normal": load Pyodide, numpy (by name, integrity-checked by Pyodide) and the labs wheel.
  * If the heap path fails anywhere, the worker says "fallback" and the page starts a fresh worker on
  * the normal path. Downloads are started together and counted on a `clone()` for the progress bar,
@@ -29,7 +30,7 @@
  *   {type: "heap", snapshot, handles, selftest}  answer to "make-heap": Pyodide's memory snapshot
  *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
  * Worker → helper worker (this module again, started by the heap path to gunzip beside the boot)
- *   {type: "unpack", url}  →  {type: "requested"}, {type: "bytes", n}…, then {type: "image", meta, snapshot}
+ *   {type: "unpack", url}  →  {type: "requested", cached}, {type: "bytes", n}…, {type: "image", bytes}, {type: "done"}
  *                             | {type: "fatal", message}
  */
 
@@ -150,19 +151,33 @@ function compile(response) {
   return compiled;
 }
 
-/** Import Pyodide with `preRun` extended by `extra` (Pyodide then skips importing pyodide.asm.js itself). */
-async function importPyodide(index, extra) {
+/**
+ * Import Pyodide's two scripts now, while the rest downloads (both boot paths need them; Pyodide then
+ * skips importing pyodide.asm.js itself). Resolves to {loadPyodide, hooks}: before calling loadPyodide,
+ * push Emscripten preRun steps to `hooks.preRun`, and set `hooks.beforeRestore` to a promise the
+ * module waits for once it is instantiated (a memory image can then still be arriving while the
+ * WebAssembly, numpy's modules and the standard library are set up).
+ */
+async function importPyodide(index) {
   await import(index + "pyodide.asm.js");
   const create = globalThis._createPyodideModule;
-  globalThis._createPyodideModule = (settings) => create({ ...settings, preRun: [...settings.preRun, extra] });
-  return import(index + "pyodide.mjs");
+  const hooks = { preRun: [], beforeRestore: null };
+  globalThis._createPyodideModule = async (settings) => {
+    const module = await create({ ...settings, preRun: [...settings.preRun, ...hooks.preRun] });
+    await hooks.beforeRestore;
+    return module;
+  };
+  const { loadPyodide } = await import(index + "pyodide.mjs");
+  return { loadPyodide, hooks };
 }
 
-/** Start the downloads both boot paths need; returns the Pyodide index URL. */
+/** Start the downloads both boot paths need and import Pyodide; returns the Pyodide index URL. */
 function startCommon(cfg, base, net) {
   const index = new URL(cfg.pyodide, base).href;
   net.wasm = net.start(index + "pyodide.asm.wasm");
   for (const f of ["python_stdlib.zip", "pyodide-lock.json"]) net.start(index + f);
+  net.pyodide = importPyodide(index);
+  net.pyodide.catch(() => {}); // awaited by the boot path; a failure surfaces there
   return index;
 }
 
@@ -183,7 +198,7 @@ async function bootNormal(cfg, base, net, index) {
   net.total = pathBytes(cfg, [cfg.pyodide + cfg.numpy, cfg.labs_wheel]);
   net.start(index + cfg.numpy, { integrity: cfg.numpy_integrity });
   net.start(wheel);
-  const { loadPyodide } = await import(index + "pyodide.mjs");
+  const { loadPyodide } = await net.pyodide;
   const pyodide = await loadPyodide({ indexURL: index, fullStdLib: false });
   countImported(cfg, net);
   postMessage({ type: "stage", name: "interpreter" });
@@ -196,23 +211,69 @@ async function bootNormal(cfg, base, net, index) {
 }
 
 /**
- * In the helper worker: download, gunzip and unpack the memory image; answer {type: "image", meta,
- * snapshot} with snapshot in Pyodide's own format, reporting bytes as they arrive.
+ * In the helper worker: take the unpacked memory image an earlier visit kept, or download and gunzip
+ * it, reporting bytes as they arrive, and keep it; answer {type: "image", bytes} (the file as
+ * `assemble` reads it), then {type: "done"} once it is kept.
  */
 async function unpack(url) {
-  postMessage({ type: "requested" });
+  const store = await openImageStore();
+  const kept = store && await store.match(url).catch(() => null);
+  if (kept) {
+    postMessage({ type: "requested", cached: true });
+    const bytes = new Uint8Array(await kept.arrayBuffer());
+    postMessage({ type: "image", bytes }, [bytes.buffer]);
+    postMessage({ type: "done" });
+    return;
+  }
+  postMessage({ type: "requested", cached: false });
   const resp = await fetch(url, { credentials: "same-origin" });
   if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
   const counted = resp.body.pipeThrough(new TransformStream({
     transform(chunk, out) { postMessage({ type: "bytes", n: chunk.byteLength }); out.enqueue(chunk); },
   }));
   const bytes = new Uint8Array(await new Response(counted.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
-  const view = new DataView(bytes.buffer);
-  if (new TextDecoder().decode(bytes.subarray(0, 8)) !== "LABHEAP1") throw new Error("not a lab memory image");
+  const copy = new Response(bytes); // the body is a copy: `bytes` can go to the booting worker now
+  postMessage({ type: "image", bytes }, [bytes.buffer]);
+  if (store) await keepImage(store, url, copy);
+  postMessage({ type: "done" });
+}
+
+/**
+ * Unpacked images, kept so that a returning reader skips the gunzip (the slowest step of a warm
+ * start); one per site build (its URL names its content), older ones are deleted when a new one is
+ * kept. Null where the browser has no Cache Storage (e.g. a page not served over https).
+ */
+const IMAGE_STORE = "labs-memory-image";
+
+function openImageStore() {
+  return self.caches ? caches.open(IMAGE_STORE).catch(() => null) : Promise.resolve(null);
+}
+
+async function keepImage(store, url, response) {
+  try {
+    for (const old of await store.keys()) if (old.url !== url) await store.delete(old);
+    await store.put(url, response);
+  } catch {
+    // full storage or a private mode without storage: the next visit gunzips again
+  }
+}
+
+/** Forget a kept image that failed to restore, so the next visit takes it from the network again. */
+function dropImage(url) {
+  return openImageStore().then((store) => store && store.delete(url)).catch(() => {});
+}
+
+/**
+ * Write an unpacked image file (magic, JSON meta, Pyodide's header, page numbers, non-zero pages; see
+ * scripts/heap_snapshot.py) into `snapshot`, Pyodide's own format, which starts out zero. Returns the meta.
+ */
+function assemble(bytes, snapshot) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < 12 || new TextDecoder().decode(bytes.subarray(0, 8)) !== "LABHEAP1") throw new Error("not a lab memory image");
   const metaLen = view.getUint32(8, true);
   const meta = JSON.parse(new TextDecoder().decode(bytes.subarray(12, 12 + metaLen)));
+  if (meta.header + meta.memory !== snapshot.length) throw new Error("the memory image has another size than runtime.json says");
   let at = 12 + metaLen;
-  const snapshot = new Uint8Array(meta.header + meta.memory);
   snapshot.set(bytes.subarray(at, at + meta.header));
   at += meta.header;
   const pages = new Uint32Array(bytes.slice(at, at + 4 * meta.pages).buffer);
@@ -221,12 +282,14 @@ async function unpack(url) {
   for (let i = 0; i < meta.pages; i++) {
     snapshot.set(bytes.subarray(at + i * meta.page, at + (i + 1) * meta.page), meta.header + pages[i] * meta.page);
   }
-  postMessage({ type: "image", meta, snapshot }, [snapshot.buffer]);
+  return meta;
 }
 
 /** The memory image, downloaded and unpacked in a helper worker (this module) beside Pyodide's start-up. */
 class ImageReader {
-  constructor(url, net) {
+  /** @param {string} url the image @param {Net} net progress @param {number} size the image's bytes on the wire */
+  constructor(url, net, size) {
+    this.url = url;
     this.bytes = 0;
     this.net = net;
     this.onBytes = () => {};
@@ -234,10 +297,11 @@ class ImageReader {
     this.helper = new Worker(self.location.href, { type: "module" });
     this.result = new Promise((resolve, reject) => {
       this.helper.onmessage = ({ data }) => {
-        if (data.type === "requested") { this.requested(); return; }
+        if (data.type === "requested") { this.requested(data.cached); return; }
         if (data.type === "bytes") { this.bytes += data.n; net.add(data.n); this.onBytes(); return; }
-        this.helper.terminate();
-        if (data.type === "image") resolve(data); else reject(new Error(data.message));
+        if (data.type === "image") { net.add(size - this.bytes); this.bytes = size; resolve(data); return; }
+        this.helper.terminate(); // "done" (the unpacked image is kept) or "fatal"
+        reject(new Error(data.message));
       };
       this.helper.onerror = (e) => {
         e.preventDefault();
@@ -250,14 +314,17 @@ class ImageReader {
   }
 
   /**
-   * Resolves true when PROBE_BYTES arrive within PROBE_MS of the helper's request (a fast link or the
-   * cache), else false. The clock starts at the request, so a slow helper start-up is not read as a slow link.
+   * Resolves true at once when the unpacked image was kept by an earlier visit, or when PROBE_BYTES
+   * arrive within PROBE_MS of the helper's request (the HTTP cache or a fast link), else false. The
+   * clock starts at the request, so a slow helper start-up is not read as a slow link.
    */
   fast() {
     return new Promise((resolve) => {
       let timer = null;
       const done = (fast) => { clearTimeout(timer); this.onBytes = () => {}; resolve(fast); };
-      this.requested = () => { timer = setTimeout(() => done(this.bytes >= PROBE_BYTES), PROBE_MS); };
+      this.requested = (cached) => {
+        if (cached) done(true); else timer = setTimeout(() => done(this.bytes >= PROBE_BYTES), PROBE_MS);
+      };
       this.onBytes = () => this.bytes >= PROBE_BYTES && done(true);
       this.result.then(() => done(true), () => done(true)); // finished (or failed: bootHeap falls back)
     });
@@ -270,18 +337,29 @@ class ImageReader {
   }
 }
 
-/** Heap boot: restore the memory image, re-attach numpy's library handles, run the self-test. */
+/**
+ * Heap boot: set up Pyodide's module while the image still arrives, restore the image into it,
+ * re-attach numpy's library handles, run the self-test.
+ */
 async function bootHeap(cfg, base, net, index, image) {
   const { heap } = cfg;
   await net.wasm; // its MIME type is checked first: a misconfigured server is named before 19 more .wasm requests
   const libs = heap.libs.map(([path, file]) => [path, compile(net.take(new URL(file, base).href))]);
-  const { loadPyodide } = await importPyodide(index, preloadLibs(libs));
-  const { meta, snapshot } = await image.result;
-  for (const key of ["pyodide", "libs", "labs"]) {
-    if (meta.hashes[key] !== cfg.hashes[key]) throw new Error(`the memory image was made for another ${key} build`);
-  }
-  postMessage({ type: "stage", name: "image" });
+  const { loadPyodide, hooks } = await net.pyodide;
+  hooks.preRun.push(preloadLibs(libs));
+  const snapshot = new Uint8Array(heap.size); // Pyodide sizes the memory from it now and restores it later
+  const arrived = image.result.then(({ bytes }) => {
+    const meta = assemble(bytes, snapshot);
+    for (const key of ["pyodide", "libs", "labs"]) {
+      if (meta.hashes[key] !== cfg.hashes[key]) throw new Error(`the memory image was made for another ${key} build`);
+    }
+    postMessage({ type: "stage", name: "image" });
+    return meta;
+  });
+  arrived.catch(() => {}); // awaited below and by the module; a failure surfaces there
+  hooks.beforeRestore = arrived;
   const pyodide = await loadPyodide({ indexURL: index, _loadSnapshot: snapshot, fullStdLib: false });
+  const meta = await arrived;
   countImported(cfg, net);
   const ldso = pyodide._module.LDSO;
   for (const [h, path] of meta.handles) {
@@ -309,7 +387,7 @@ async function boot(base, forced) {
   let image = null;
   if (path === "heap") {
     net.total = pathBytes(cfg, [cfg.heap.image, ...cfg.heap.libs.map(([, file]) => file)]);
-    image = new ImageReader(new URL(cfg.heap.image, base).href, net);
+    image = new ImageReader(new URL(cfg.heap.image, base).href, net, cfg.sizes[cfg.heap.image]);
     if (!forced && !(await image.fast())) {
       image.cancel();
       path = "normal";
@@ -321,6 +399,8 @@ async function boot(base, forced) {
     try {
       pyodide = await bootHeap(cfg, base, net, index, image);
     } catch (err) {
+      image.cancel(); // its helper may still be keeping the image
+      await dropImage(image.url);
       postMessage({ type: "fallback", reason: String(err && err.message ? err.message : err) });
       return;
     }
@@ -363,7 +443,8 @@ async function makeHeap(base, libPaths) {
   const cfg = await loadConfig(base);
   const index = startCommon(cfg, base, net);
   const libs = libPaths.map(([path, file]) => [path, compile(net.take(new URL(file, base).href))]);
-  const { loadPyodide } = await importPyodide(index, preloadLibs(libs));
+  const { loadPyodide, hooks } = await net.pyodide;
+  hooks.preRun.push(preloadLibs(libs));
   const pyodide = await loadPyodide({ indexURL: index, _makeSnapshot: true, fullStdLib: false });
   await pyodide.loadPackage(["numpy", new URL(cfg.labs_wheel, base).href], { messageCallback: () => {} });
   pyodide.runPython(`
