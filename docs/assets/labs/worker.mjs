@@ -10,8 +10,8 @@
  *   must carry the hashes of what this page loads and pass a self-test.
  * - "normal": load Pyodide, numpy (by name, integrity-checked by Pyodide) and the labs wheel.
  * If the heap path fails anywhere, the worker says "fallback" and the page starts a fresh worker on
- * the normal path. Downloads are started together and counted on a `clone()` for the progress bar,
- * so Chromium still caches the compiled wasm.
+ * the normal path. Downloads are started by the worker (before Pyodide asks for them) and counted
+ * on a `clone()` for the progress bar, so Chromium still caches the compiled wasm.
  *
  * The page ↔ worker protocol, in one place:
  * Page → worker
@@ -57,6 +57,7 @@ class Net {
   constructor() {
     this.realFetch = self.fetch.bind(self);
     this.started = new Map();
+    this.ends = new Map(); // url → promise: the whole body has been counted
     this.loaded = 0;
     this.total = 0;
     this.lastPost = 0;
@@ -70,6 +71,7 @@ class Net {
 
   /** Start one download now; Pyodide's later fetch of the same URL gets this response. */
   start(url, init = {}) {
+    let counted = null;
     const promise = this.realFetch(url, { ...init, credentials: "same-origin" }).then((resp) => {
       if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
       const type = resp.headers.get("content-type") || "none";
@@ -79,12 +81,18 @@ class Net {
         postMessage({ type: "fatal", message });
         throw new Error(message);
       }
-      this.count(resp.clone().body);
+      counted = this.count(resp.clone().body);
       return resp;
     });
     promise.catch(() => {}); // a download nobody waits for (after a fallback) is no error of its own
     this.started.set(url, promise);
+    this.ends.set(url, promise.then(() => counted, () => undefined));
     return promise;
+  }
+
+  /** Resolves once each of these started downloads has arrived in full (or failed). */
+  arrived(urls) {
+    return Promise.all(urls.map((url) => this.ends.get(url)));
   }
 
   /** Take a started download for our own use (Pyodide will not ask for it). */
@@ -192,13 +200,19 @@ function countImported(cfg, net) {
   net.add(cfg.sizes[cfg.pyodide + "pyodide.mjs"] + cfg.sizes[cfg.pyodide + "pyodide.asm.js"]);
 }
 
-/** Normal boot: Pyodide, then numpy by name and the labs wheel (both already downloading). */
+/**
+ * Normal boot: Pyodide, then numpy by name and the labs wheel. Those two start downloading once the
+ * WebAssembly is instantiated (an Emscripten preRun step, just before the interpreter starts), so on
+ * a slow link they do not slow the interpreter's own files and arrive while it boots.
+ */
 async function bootNormal(cfg, base, net, index) {
   const wheel = new URL(cfg.labs_wheel, base).href;
   net.total = pathBytes(cfg, [cfg.pyodide + cfg.numpy, cfg.labs_wheel]);
-  net.start(index + cfg.numpy, { integrity: cfg.numpy_integrity });
-  net.start(wheel);
-  const { loadPyodide } = await net.pyodide;
+  const { loadPyodide, hooks } = await net.pyodide;
+  hooks.preRun.push(() => {
+    net.start(index + cfg.numpy, { integrity: cfg.numpy_integrity });
+    net.start(wheel);
+  });
   const pyodide = await loadPyodide({ indexURL: index, fullStdLib: false });
   countImported(cfg, net);
   postMessage({ type: "stage", name: "interpreter" });
