@@ -179,14 +179,19 @@ def test_image_boot_under_the_strict_csp(browser, site, labs):
     watch.assert_clean()
 
 
+# When the first lab on the page went live (page clock).
+LIVE_AT_JS = """new MutationObserver((_, o) => {
+  if (document.querySelector("[data-lab][data-state=live]")) { window.__liveAt = performance.now(); o.disconnect(); }
+}).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-state"] });"""
 KEPT_JS = """async () => (await (await caches.open("labs-memory-image")).keys()).map((r) => r.url)"""
 
 
-def test_returning_reader_boots_from_the_kept_image_and_a_bad_copy_is_dropped(browser, site, labs):
+def test_search_index_waits_for_the_lab_and_a_returning_reader_boots_from_the_kept_image(browser, site, labs):
     out, base = site
     image = base + heap_config(out)["heap"]["image"]
     ctx = browser.new_context()
     ctx.add_init_script("window.__labsBootPath = 'heap'")  # the image is tried however busy the machine is
+    ctx.add_init_script(LIVE_AT_JS)
     page = ctx.new_page()
     watch = PageWatch(page)
     fetched = []
@@ -194,6 +199,12 @@ def test_returning_reader_boots_from_the_kept_image_and_a_bad_copy_is_dropped(br
     name = next(iter(labs))
     page.goto(labs[name])
     wait_live(page, name)
+    index = page.wait_for_function(f"() => performance.getEntriesByName({json.dumps(base + 'search/search_index.json')})[0]"
+                                   "?.startTime").json_value()
+    live_at = page.evaluate("window.__liveAt")
+    page.fill("[data-md-component=search-query]", "LoRA")
+    page.wait_for_selector(".md-search-result__item")  # the index, released, still serves the search box
+    page.keyboard.press("Escape")
     page.wait_for_function(f"async () => ({KEPT_JS})().then((urls) => urls.includes({json.dumps(image)}))")
     page.reload()
     wait_live(page, name)
@@ -204,6 +215,7 @@ def test_returning_reader_boots_from_the_kept_image_and_a_bad_copy_is_dropped(br
     bad = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback]")
     kept = page.evaluate(KEPT_JS)
     ctx.close()
+    assert index >= live_at, "the search index was requested before the lab was live"
     assert fetched == [image], "the returning visit fetched the image again"
     assert returning == ["heap", None]
     assert bad == ["normal", "not a lab memory image"]

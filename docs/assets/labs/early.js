@@ -2,6 +2,10 @@
  * Lab pages load this from <head>: the Python worker starts downloading before the body is parsed
  * and before Material's scripts run. shim.js adopts the worker and replays what it said meanwhile.
  * `window.__labsBootPath` ("heap" | "normal"), when a test or the benchmark sets it, forces the boot path.
+ *
+ * The site's search index (Material requests it at start-up) waits until the lab is live or has
+ * failed (`early.releaseSearch()`, called by shim.js), or until the reader focuses the search box:
+ * on a slow link it would share the bandwidth with the runtime, on a busy machine the CPU.
  */
 (() => {
   const base = new URL("../../", document.currentScript.src).href; // this file is <base>/assets/labs/early.js
@@ -14,4 +18,24 @@
   };
   worker.postMessage({ type: "init", base, path: window.__labsBootPath });
   window.__labsEarly = early;
+
+  const index = new URL("search/search_index.json", base).href;
+  const held = [];
+  let released = false;
+  const { open, send } = XMLHttpRequest.prototype;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+    this.labsHold = new URL(String(url), location.href).href === index;
+    return open.call(this, method, url, ...rest);
+  };
+  XMLHttpRequest.prototype.send = function (body) {
+    if (this.labsHold && !released) held.push(() => send.call(this, body));
+    else send.call(this, body);
+  };
+  early.releaseSearch = () => {
+    released = true;
+    held.splice(0).forEach((go) => go());
+  };
+  document.addEventListener("focusin", (e) => {
+    if (e.target instanceof Element && e.target.closest("[data-md-component=search]")) early.releaseSearch();
+  });
 })();

@@ -39,9 +39,9 @@
    */
   function ensureRuntime() {
     if (rt.ready) return rt.ready;
+    const early = window.__labsEarly;
+    window.__labsEarly = null;
     rt.ready = new Promise((resolve, reject) => {
-      const early = window.__labsEarly;
-      window.__labsEarly = null;
       let worker = null;
       let stall = null;
       const fail = (why) => {
@@ -85,6 +85,10 @@
       // Replay after `rt.ready` is assigned: a buffered "fatal" must leave rt.ready null, or Retry reuses the rejection.
       if (early) queueMicrotask(() => early.inbox.splice(0).forEach((data) => worker === early.worker && receive(data)));
     });
+    if (early) { // the search index waited for the lab: release it once the labs have gone live (or failed)
+      const release = () => setTimeout(early.releaseSearch);
+      rt.ready.then(release, release);
+    }
     return rt.ready;
   }
 
