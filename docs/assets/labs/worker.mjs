@@ -29,12 +29,16 @@
  *   {type: "result", id, out} | {type: "result", id, error}  the answer to one "call"
  *   {type: "heap", snapshot, handles, selftest}  answer to "make-heap": Pyodide's memory snapshot
  *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
- * Worker → helper worker (this module again, started by the heap path to gunzip beside the boot)
- *   {type: "unpack", url}  →  {type: "requested", cached}, {type: "bytes", n}…, {type: "image", bytes}, {type: "done"}
- *                             | {type: "fatal", message}
+ * Boot worker ↔ image reader (this module in a worker of its own, started by the heap path to read
+ * and gunzip the image beside the boot):
+ *   boot → reader  {type: "read-image", base}
+ *   reader → boot  {type: "probe", fast}  kept by an earlier visit, or PROBE_BYTES within PROBE_MS
+ *                  {type: "bytes", n}…, {type: "image", bytes} (the unpacked file), then it closes
+ *                  | {type: "none"} (no image, or none for this browser) | {type: "fatal", message}
+ * The boot worker terminates the reader when it drops the image (slow link, failed restore).
  */
 
-// The image is worth its extra bytes only on a fast link (or from the cache): it must deliver PROBE_BYTES
+// The image is worth its extra bytes only on a fast link (or from a cache): it must deliver PROBE_BYTES
 // within PROBE_MS of being requested, beside the other downloads (≈ 100 Mbit/s in all), or the worker
 // drops it and boots normally. On a 20 Mbit/s link that costs one PROBE_MS of shared bandwidth.
 const PROBE_BYTES = 1e6;
@@ -224,32 +228,54 @@ async function bootNormal(cfg, base, net, index) {
   return pyodide;
 }
 
+/** True when this browser can boot from the site's memory image (and the reader has not asked to save data). */
+function heapCapable(cfg) {
+  return Boolean(cfg.heap && self.DecompressionStream && WebAssembly.compileStreaming && !navigator.connection?.saveData);
+}
+
 /**
- * In the helper worker: take the unpacked memory image an earlier visit kept, or download and gunzip
- * it, reporting bytes as they arrive, and keep it; answer {type: "image", bytes} (the file as
- * `assemble` reads it), then {type: "done"} once it is kept.
+ * The image reader (this module in a worker of its own, started by ImageReader): answers as the
+ * protocol above says, then closes. The probe is decided here, where the bytes arrive:
+ * the clock starts at the request, so a slow start of the reader is not read as a slow link.
  */
-async function unpack(url) {
-  const store = await openImageStore();
-  const kept = store && await store.match(url).catch(() => null);
-  if (kept) {
-    postMessage({ type: "requested", cached: true });
-    const bytes = new Uint8Array(await kept.arrayBuffer());
+async function readImage(base) {
+  try {
+    const cfg = await loadConfig(base);
+    if (!heapCapable(cfg)) { postMessage({ type: "none" }); return; }
+    const url = new URL(cfg.heap.image, base).href;
+    const store = await openImageStore();
+    const kept = store && await store.match(url).catch(() => null);
+    if (kept) {
+      postMessage({ type: "probe", fast: true });
+      const bytes = new Uint8Array(await kept.arrayBuffer());
+      postMessage({ type: "image", bytes }, [bytes.buffer]);
+      return;
+    }
+    let received = 0;
+    let decided = false;
+    const decide = (fast) => { if (!decided) { decided = true; postMessage({ type: "probe", fast }); } };
+    const timer = setTimeout(() => decide(received >= PROBE_BYTES), PROBE_MS);
+    const resp = await fetch(url, { credentials: "same-origin" });
+    if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
+    const counted = resp.body.pipeThrough(new TransformStream({
+      transform(chunk, out) {
+        received += chunk.byteLength;
+        postMessage({ type: "bytes", n: chunk.byteLength });
+        if (received >= PROBE_BYTES) decide(true);
+        out.enqueue(chunk);
+      },
+    }));
+    const bytes = new Uint8Array(await new Response(counted.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
+    clearTimeout(timer);
+    decide(true);
+    const copy = new Response(bytes); // the body is a copy: `bytes` can go to the booting worker now
     postMessage({ type: "image", bytes }, [bytes.buffer]);
-    postMessage({ type: "done" });
-    return;
+    if (store) await keepImage(store, url, copy);
+  } catch (err) {
+    postMessage({ type: "fatal", message: String(err && err.message ? err.message : err) });
+  } finally {
+    self.close();
   }
-  postMessage({ type: "requested", cached: false });
-  const resp = await fetch(url, { credentials: "same-origin" });
-  if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
-  const counted = resp.body.pipeThrough(new TransformStream({
-    transform(chunk, out) { postMessage({ type: "bytes", n: chunk.byteLength }); out.enqueue(chunk); },
-  }));
-  const bytes = new Uint8Array(await new Response(counted.pipeThrough(new DecompressionStream("gzip"))).arrayBuffer());
-  const copy = new Response(bytes); // the body is a copy: `bytes` can go to the booting worker now
-  postMessage({ type: "image", bytes }, [bytes.buffer]);
-  if (store) await keepImage(store, url, copy);
-  postMessage({ type: "done" });
 }
 
 /**
@@ -299,52 +325,46 @@ function assemble(bytes, snapshot) {
   return meta;
 }
 
-/** The memory image, downloaded and unpacked in a helper worker (this module) beside Pyodide's start-up. */
+/** The memory image, as the image reader (readImage, in a worker of its own) sends it, beside Pyodide's start-up. */
 class ImageReader {
-  /** @param {string} url the image @param {Net} net progress @param {number} size the image's bytes on the wire */
-  constructor(url, net, size) {
+  /** @param {string} base the site @param {string} url the image @param {Net} net progress @param {number} size its bytes on the wire */
+  constructor(base, url, net, size) {
+    this.helper = new Worker(self.location.href, { type: "module" });
+    this.helper.postMessage({ type: "read-image", base });
     this.url = url;
     this.bytes = 0;
     this.net = net;
-    this.onBytes = () => {};
-    this.requested = () => {};
-    this.helper = new Worker(self.location.href, { type: "module" });
+    let probed = null;
+    this.probe = new Promise((resolve) => { probed = resolve; });
     this.result = new Promise((resolve, reject) => {
       this.helper.onmessage = ({ data }) => {
-        if (data.type === "requested") { this.requested(data.cached); return; }
-        if (data.type === "bytes") { this.bytes += data.n; net.add(data.n); this.onBytes(); return; }
-        if (data.type === "image") { net.add(size - this.bytes); this.bytes = size; resolve(data); return; }
-        this.helper.terminate(); // "done" (the unpacked image is kept) or "fatal"
-        reject(new Error(data.message));
+        if (data.type === "bytes") { this.bytes += data.n; net.add(data.n); return; }
+        if (data.type === "probe") { probed(data.fast); return; }
+        if (data.type === "image") {
+          net.add(size - this.bytes);
+          this.bytes = size;
+          probed(true);
+          resolve(data);
+          return;
+        }
+        probed(data.type !== "none"); // "fatal": bootHeap falls back; "none": no image for this browser
+        reject(new Error(data.message || "no memory image for this browser"));
       };
       this.helper.onerror = (e) => {
         e.preventDefault();
-        this.helper.terminate();
+        probed(true);
         reject(new Error(e.message || "the image reader failed"));
       };
     });
     this.result.catch(() => {}); // awaited by bootHeap; a dropped image is no error
-    this.helper.postMessage({ type: "unpack", url });
   }
 
-  /**
-   * Resolves true at once when the unpacked image was kept by an earlier visit, or when PROBE_BYTES
-   * arrive within PROBE_MS of the helper's request (the HTTP cache or a fast link), else false. The
-   * clock starts at the request, so a slow helper start-up is not read as a slow link.
-   */
+  /** Resolves true when the image was kept by an earlier visit or arrives fast (the reader's probe). */
   fast() {
-    return new Promise((resolve) => {
-      let timer = null;
-      const done = (fast) => { clearTimeout(timer); this.onBytes = () => {}; resolve(fast); };
-      this.requested = (cached) => {
-        if (cached) done(true); else timer = setTimeout(() => done(this.bytes >= PROBE_BYTES), PROBE_MS);
-      };
-      this.onBytes = () => this.bytes >= PROBE_BYTES && done(true);
-      this.result.then(() => done(true), () => done(true)); // finished (or failed: bootHeap falls back)
-    });
+    return this.probe;
   }
 
-  /** Stop downloading; its bytes leave the progress bar. */
+  /** Stop the reader; its bytes leave the progress bar. */
   cancel() {
     this.helper.terminate();
     this.net.loaded -= this.bytes;
@@ -396,12 +416,11 @@ async function boot(base, forced) {
   const net = new Net();
   const cfg = await loadConfig(base);
   const index = startCommon(cfg, base, net);
-  const capable = cfg.heap && self.DecompressionStream && WebAssembly.compileStreaming && !navigator.connection?.saveData;
-  let path = forced || (capable ? "heap" : "normal");
+  let path = forced || (heapCapable(cfg) ? "heap" : "normal");
   let image = null;
   if (path === "heap") {
     net.total = pathBytes(cfg, [cfg.heap.image, ...cfg.heap.libs.map(([, file]) => file)]);
-    image = new ImageReader(new URL(cfg.heap.image, base).href, net, cfg.sizes[cfg.heap.image]);
+    image = new ImageReader(base, new URL(cfg.heap.image, base).href, net, cfg.sizes[cfg.heap.image]);
     if (!forced && !(await image.fast())) {
       image.cancel();
       path = "normal";
@@ -484,9 +503,11 @@ gc.collect()
 
 self.onmessage = async (event) => {
   const msg = event.data;
-  if (msg.type === "init" || msg.type === "make-heap" || msg.type === "unpack") {
+  if (msg.type === "read-image") {
+    readImage(msg.base);
+  } else if (msg.type === "init" || msg.type === "make-heap") {
     try {
-      const job = { init: () => boot(msg.base, msg.path), "make-heap": () => makeHeap(msg.base, msg.libs), unpack: () => unpack(msg.url) };
+      const job = { init: () => boot(msg.base, msg.path), "make-heap": () => makeHeap(msg.base, msg.libs) };
       await job[msg.type]();
     } catch (err) {
       postMessage({ type: "fatal", message: String(err && err.message ? err.message : err) });
