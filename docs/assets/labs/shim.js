@@ -8,6 +8,7 @@
   const STALL_MS = 20000; // no download progress or start-up stage (worker.mjs) for this long = failure
   const CALL_TIMEOUT_MS = 10000; // a live worker answers in milliseconds; silence means it died
   const LIVE_DEBOUNCE_MS = 900; // aria-live announcements wait until the reader stops dragging
+  const SEARCH_AFTER_LIVE_MS = 2000; // the site search index loads this long after the runtime is ready
   const rt = { worker: null, ready: null, generation: 0, ids: 0, pending: new Map(), labs: new Set(), progress: null };
   window.__labs = rt; // inspection hook for tests and the benchmark
 
@@ -85,8 +86,8 @@
       // Replay after `rt.ready` is assigned: a buffered "fatal" must leave rt.ready null, or Retry reuses the rejection.
       if (early) queueMicrotask(() => early.inbox.splice(0).forEach((data) => worker === early.worker && receive(data)));
     });
-    if (early) { // the search index waited for the lab: release it once the labs have gone live (or failed)
-      const release = () => setTimeout(early.releaseSearch);
+    if (early) { // the search index waits until the reader has had the live lab to themselves for a moment
+      const release = () => setTimeout(early.releaseSearch, SEARCH_AFTER_LIVE_MS);
       rt.ready.then(release, release);
     }
     return rt.ready;
