@@ -132,7 +132,6 @@ class Bench:
         from playwright.sync_api import sync_playwright
 
         self.runs = runs
-        self.nav_lab: str | None = None  # the lab instant_nav went to
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}/"
         self.out = Path(tempfile.mkdtemp(prefix="bench-site-"))
@@ -226,9 +225,7 @@ class Bench:
             row["warm"] = self.visit(page, candidate)
             if candidate == "ours":
                 row["warm_path"] = page.evaluate("window.__labs.bootPath")
-                row["nav"] = self.instant_nav(page)
-                first = self.first_interaction(page, self.nav_lab)
-                row["first_ms"], row["usual_ms"] = first.get("first_ms"), first.get("usual_ms")
+                row.update(self.second_labs(page))
             ctx.close()
             ctx, page = self.persistent(profile)
             row["relaunch"] = self.visit(page, candidate)
@@ -284,36 +281,49 @@ class Bench:
             shutil.rmtree(profile, ignore_errors=True)
         return {"start_kb": samples[0], "max_kb": max(samples), "end_kb": samples[-1], "samples_kb": samples}
 
-    def instant_nav(self, page) -> float | None:
+    def instant_nav(self, page, lab: str) -> float:
         """Click the nav link to another lab page; time from click to that lab being live."""
-        others = [lab for lab in ("lora", "rlhf", "distillation")
-                  if f'data-lab="{lab}"' in (self.out / "labs" / lab / "index.html").read_text()]
-        if not others:
-            return None
-        self.nav_lab = others[0]
-        page.evaluate("""lab => {
+        return page.evaluate("""lab => new Promise(resolve => {  // timed in the page: no polling in the figure
           const a = [...document.querySelectorAll("nav.md-nav a")].find(a => a.href.endsWith(`/labs/${lab}/`));
-          window.__navT0 = performance.now();
+          const t0 = performance.now();
+          new MutationObserver((_, o) => {
+            if (document.querySelector(`[data-lab="${lab}"][data-state="live"]`)) { o.disconnect(); resolve(performance.now() - t0); }
+          }).observe(document, { attributes: true, childList: true, subtree: true, attributeFilter: ["data-state"] });
           a.click();
-        }""", others[0])
-        page.wait_for_selector(f'[data-lab="{others[0]}"][data-state="live"]', timeout=20_000)
-        return page.evaluate("() => performance.now() - window.__navT0")
+        })""", lab)
 
-    def first_interaction(self, page, lab: str | None) -> dict:
-        """On a lab that has just gone live: the first change of its first key slider, then 10 more (the
-        usual latency), each timed from the input event to the lab's slots being swapped."""
-        if lab is None:
-            return {}
+    def second_labs(self, page) -> dict:
+        """From the live Quantization Lab: instant navigation to a second lab, whose first input comes at
+        once (the worst case), then to a third, whose first input comes 1 s after live (a reader's pace)."""
+        labs = [lab for lab in ("lora", "distillation", "rlhf")
+                if f'data-lab="{lab}"' in (self.out / "labs" / lab / "index.html").read_text()]
+        row: dict = {}
+        if labs:
+            row["nav"] = self.instant_nav(page, labs[0])
+            first = self.first_interaction(page, labs[0])
+            row["first_ms"], row["usual_ms"] = first.get("first_ms"), first.get("usual_ms")
+        if len(labs) > 1:
+            row["nav_late"] = self.instant_nav(page, labs[1])
+            time.sleep(1)
+            first = self.first_interaction(page, labs[1])
+            row["first_late_ms"], row["usual_late_ms"] = first.get("first_ms"), first.get("usual_ms")
+        return row
+
+    def first_interaction(self, page, lab: str) -> dict:
+        """On a live lab: the first change of its first key slider, then 10 more (the usual latency), each
+        to a value not asked for before (so no lab's cache answers one and not another), each timed from
+        the input event to the lab's slots being swapped."""
         control = page.evaluate("""lab => {
           const el = document.querySelector(`[data-lab="${lab}"] .lab-side input[type=range][data-control]`);
-          return el && [el.dataset.control, el.min, el.max, el.step || "1"];
+          return el && [el.dataset.control, el.min, el.max, el.step || "1", el.value];
         }""", lab)
         if not control:
             return {}
-        name, lo, hi, step = control
-        values = [str(v) for v in (float(lo), float(hi), float(lo) + float(step), float(hi) - float(step))]
-        first = page.evaluate(LATENCY_JS, [lab, f"control:{name}", values, 1])[0]
-        usual = page.evaluate(LATENCY_JS, [lab, f"control:{name}", values, 10])
+        name, lo, hi, step, now = (control[0], *map(float, control[1:]))
+        grid = [lo + k * step for k in range(round((hi - lo) / step) + 1)]
+        fresh = [v for v in grid if abs(v - now) > step / 2]
+        values = [f"{fresh[round(i * (len(fresh) - 1) / 10)]:g}" for i in range(11)]
+        first, *usual = page.evaluate(LATENCY_JS, [lab, f"control:{name}", values, 11])
         return {"first_ms": first, "usual_ms": statistics.median(usual), "control": name}
 
     def interactions(self) -> list[dict]:
@@ -364,7 +374,8 @@ def main() -> None:
         inter = [] if args.quick else b.interactions()
     finally:
         b.close()
-    keys = ("cold", "warm", "relaunch", "fcp", "nav", "first_ms", "usual_ms", "bytes", "bytes_gzip", "pss_kb")
+    keys = ("cold", "warm", "relaunch", "fcp", "nav", "first_ms", "usual_ms", "nav_late", "first_late_ms", "usual_late_ms",
+            "bytes", "bytes_gzip", "pss_kb")
     local = {c: {k: median(rows["localhost"][c], k) for k in keys} for c in ("naive", "ours")}
     print(f"{'measure':52} {'naive':>9} {'ours':>9} {'ratio':>6} {'target':>8}")
     for key, target in (("cold", "≤ 0.5"), ("warm", "≤ 0.5"), ("relaunch", "≤ 0.6")):
@@ -380,10 +391,12 @@ def main() -> None:
           f"{', '.join(r['path'] for r in rows['localhost']['ours'])} / {', '.join(r['warm_path'] for r in rows['localhost']['ours'])}")
     print(f"{'(b) snapshot first contentful paint (ms)':52} {'':>9} {local['ours']['fcp']:>9.0f}")
     print(f"{'(c) second lab, click → live after instant nav (ms)':52} {'':>9} {local['ours']['nav']:>9.0f} {'':>6} {'≤ 150':>8}")
-    if local["ours"]["first_ms"] is not None:
-        first, usual = local["ours"]["first_ms"], local["ours"]["usual_ms"]
-        print(f"{'(c) its first input at live / usual input (ms)':52} {usual:>9.0f} {first:>9.0f} {first / usual:>6.2f} "
-              f"{'+≤ 17 ms':>8}")
+    for first, usual, label in (("first_ms", "usual_ms", "at live"), ("first_late_ms", "usual_late_ms", "1 s after live")):
+        if local["ours"][first] is not None:
+            f, u = local["ours"][first], local["ours"][usual]
+            print(f"{f'(c) usual input / first input {label} (ms)':52} {u:>9.0f} {f:>9.0f} {f - u:>+6.0f} {'+≤ 17':>8}")
+    if local["ours"]["nav_late"] is not None:
+        print(f"{'(c) third lab, click → live after instant nav (ms)':52} {'':>9} {local['ours']['nav_late']:>9.0f} {'':>6} {'≤ 150':>8}")
     for key, label in (("bytes", "raw"), ("bytes_gzip", "gzip")):
         n, o = local["naive"][key], local["ours"][key]
         print(f"{f'(e) bytes sent, cold, {label} (MB)':52} {n / 1e6:>9.1f} {o / 1e6:>9.1f} {o / n:>6.2f}")
