@@ -230,8 +230,8 @@ def focus_control(page, lab: str, name: str):
     return control
 
 
-def change_with_keys(page, lab: str, name: str, kind: str, timeout_ms: int = 30_000) -> str | None:
-    """Change the focused control from the keyboard and wait for the lab's answer; what went wrong, or None.
+def press_to_change(page, kind: str) -> str | None:
+    """Change the focused control from the keyboard; what went wrong, or None.
 
     Range: ArrowRight (ArrowLeft at the top); select: ArrowDown (ArrowUp at the end); checkbox: Space.
     """
@@ -240,11 +240,16 @@ def change_with_keys(page, lab: str, name: str, kind: str, timeout_ms: int = 30_
     for key in keys:
         page.keyboard.press(key)
         if focused(page)["value"] != before:
-            break
-    else:
-        return f"{' / '.join(keys)} did not change it"
-    wait_replied(page, lab, name, timeout_ms)
-    return None
+            return None
+    return f"{' / '.join(keys)} did not change it"
+
+
+def change_with_keys(page, lab: str, name: str, kind: str, timeout_ms: int = 30_000) -> str | None:
+    """Change the focused control from the keyboard and wait for the lab's answer; what went wrong, or None."""
+    trouble = press_to_change(page, kind)
+    if trouble is None:
+        wait_replied(page, lab, name, timeout_ms)
+    return trouble
 
 
 PAGE_FACTS_JS = """() => ({
