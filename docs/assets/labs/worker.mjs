@@ -31,10 +31,10 @@
  *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
  * Boot worker ↔ image reader (this module in a worker of its own, started by the heap path to read
  * and gunzip the image beside the boot):
- *   boot → reader  {type: "read-image", base}
+ *   boot → reader  {type: "read-image", url}
  *   reader → boot  {type: "probe", fast}  kept by an earlier visit, or PROBE_BYTES within PROBE_MS
  *                  {type: "bytes", n}…, {type: "image", bytes} (the unpacked file), then it closes
- *                  | {type: "none"} (no image, or none for this browser) | {type: "fatal", message}
+ *                  | {type: "fatal", message}
  * The boot worker terminates the reader when it drops the image (slow link, failed restore).
  */
 
@@ -238,11 +238,8 @@ function heapCapable(cfg) {
  * protocol above says, then closes. The probe is decided here, where the bytes arrive:
  * the clock starts at the request, so a slow start of the reader is not read as a slow link.
  */
-async function readImage(base) {
+async function readImage(url) {
   try {
-    const cfg = await loadConfig(base);
-    if (!heapCapable(cfg)) { postMessage({ type: "none" }); return; }
-    const url = new URL(cfg.heap.image, base).href;
     const store = await openImageStore();
     const kept = store && await store.match(url).catch(() => null);
     if (kept) {
@@ -327,10 +324,10 @@ function assemble(bytes, snapshot) {
 
 /** The memory image, as the image reader (readImage, in a worker of its own) sends it, beside Pyodide's start-up. */
 class ImageReader {
-  /** @param {string} base the site @param {string} url the image @param {Net} net progress @param {number} size its bytes on the wire */
-  constructor(base, url, net, size) {
+  /** @param {string} url the image @param {Net} net progress @param {number} size its bytes on the wire */
+  constructor(url, net, size) {
     this.helper = new Worker(self.location.href, { type: "module" });
-    this.helper.postMessage({ type: "read-image", base });
+    this.helper.postMessage({ type: "read-image", url });
     this.url = url;
     this.bytes = 0;
     this.net = net;
@@ -347,8 +344,8 @@ class ImageReader {
           resolve(data);
           return;
         }
-        probed(data.type !== "none"); // "fatal": bootHeap falls back; "none": no image for this browser
-        reject(new Error(data.message || "no memory image for this browser"));
+        probed(true); // "fatal": bootHeap falls back
+        reject(new Error(data.message));
       };
       this.helper.onerror = (e) => {
         e.preventDefault();
@@ -420,7 +417,7 @@ async function boot(base, forced) {
   let image = null;
   if (path === "heap") {
     net.total = pathBytes(cfg, [cfg.heap.image, ...cfg.heap.libs.map(([, file]) => file)]);
-    image = new ImageReader(base, new URL(cfg.heap.image, base).href, net, cfg.sizes[cfg.heap.image]);
+    image = new ImageReader(new URL(cfg.heap.image, base).href, net, cfg.sizes[cfg.heap.image]);
     if (!forced && !(await image.fast())) {
       image.cancel();
       path = "normal";
@@ -504,7 +501,7 @@ gc.collect()
 self.onmessage = async (event) => {
   const msg = event.data;
   if (msg.type === "read-image") {
-    readImage(msg.base);
+    readImage(msg.url);
   } else if (msg.type === "init" || msg.type === "make-heap") {
     try {
       const job = { init: () => boot(msg.base, msg.path), "make-heap": () => makeHeap(msg.base, msg.libs) };
