@@ -61,7 +61,6 @@ class Net {
   constructor() {
     this.realFetch = self.fetch.bind(self);
     this.started = new Map();
-    this.ends = new Map(); // url → promise: the whole body has been counted
     this.loaded = 0;
     this.total = 0;
     this.lastPost = 0;
@@ -75,7 +74,6 @@ class Net {
 
   /** Start one download now; Pyodide's later fetch of the same URL gets this response. */
   start(url, init = {}) {
-    let counted = null;
     const promise = this.realFetch(url, { ...init, credentials: "same-origin" }).then((resp) => {
       if (!resp.ok) throw new Error(`${url} answered HTTP ${resp.status}`);
       const type = resp.headers.get("content-type") || "none";
@@ -85,18 +83,12 @@ class Net {
         postMessage({ type: "fatal", message });
         throw new Error(message);
       }
-      counted = this.count(resp.clone().body);
+      this.count(resp.clone().body);
       return resp;
     });
     promise.catch(() => {}); // a download nobody waits for (after a fallback) is no error of its own
     this.started.set(url, promise);
-    this.ends.set(url, promise.then(() => counted, () => undefined));
     return promise;
-  }
-
-  /** Resolves once each of these started downloads has arrived in full (or failed). */
-  arrived(urls) {
-    return Promise.all(urls.map((url) => this.ends.get(url)));
   }
 
   /** Take a started download for our own use (Pyodide will not ask for it). */
