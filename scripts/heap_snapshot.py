@@ -36,11 +36,12 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic"]
 CHROMIUM = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 
-# Runs in a page of the site: one worker, one message, the worker's answer (binary parts as a download).
+# Runs in a page of the site: one worker, one message, the worker's final answer ("heap" for make-heap;
+# "verified", "fallback" or "fatal" for a heap boot) with binary parts as a download.
 WORKER_JS = """async ([message, download]) => {
   const worker = new Worker(new URL("assets/labs/worker.mjs", message.base), { type: "module" });
   const reply = await new Promise((resolve) => {
-    worker.onmessage = ({ data }) => { if (!["progress", "stage"].includes(data.type)) resolve(data); };
+    worker.onmessage = ({ data }) => { if (!["progress", "stage", "ready"].includes(data.type)) resolve(data); };
     worker.onerror = (e) => resolve({ type: "fatal", message: e.message || "the worker failed to load" });
     worker.postMessage(message);
   });
@@ -132,12 +133,12 @@ def make(site: Path) -> dict:
             cfg_path.write_text(json.dumps(runtime, indent=1))
             check = browser.new_context().new_page()
             check.goto(base + "assets/labs/runtime.json")
-            ready = check.evaluate(WORKER_JS, [{"type": "init", "base": base, "path": "heap"}, False])
+            checked = check.evaluate(WORKER_JS, [{"type": "init", "base": base, "path": "heap"}, False])
             browser.close()
     finally:
         server.shutdown()
-    if ready.get("path") != "heap":
-        raise SystemExit(f"heap image: a worker booted from it answered {ready}")
+    if checked.get("type") != "verified":
+        raise SystemExit(f"heap image: a worker booted from it answered {checked}")
     print(f"heap image: {heap['image']} ({image.stat().st_size / 1e6:.1f} MB, {len(snapshot) / 1e6:.1f} MB restored), "
           f"self-test passed")
     return heap

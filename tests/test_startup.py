@@ -12,6 +12,7 @@ from http.server import ThreadingHTTPServer
 
 import pytest
 import serve_site
+import sitecheck
 from conftest import PageWatch, free_port, wait_live
 
 from labs_py import runtime
@@ -26,7 +27,7 @@ WORKERS_JS = """async ([inits, requests]) => {
   const run = async (init) => {
     const worker = new Worker(new URL("assets/labs/worker.mjs", init.base), { type: "module" });
     const next = () => new Promise((resolve) => {
-      worker.onmessage = ({ data }) => { if (!["progress", "stage"].includes(data.type)) resolve(data); };
+      worker.onmessage = ({ data }) => { if (!["progress", "stage", "verified"].includes(data.type)) resolve(data); };
     });
     let settled = next();
     worker.postMessage(init);
@@ -220,4 +221,30 @@ def test_search_index_waits_for_the_lab_and_a_returning_reader_boots_from_the_ke
     assert returning == ["heap", None]
     assert bad == ["normal", "not a lab memory image"]
     assert kept == []
+    watch.assert_clean()
+
+
+def test_a_failed_self_test_after_ready_hands_the_labs_to_a_normal_worker(browser, site, labs):
+    out, base = site
+    cfg = heap_config(out)
+    wrong = {**cfg, "heap": {**cfg["heap"], "selftest": "0" * 64}}
+    server = serve_with(out, {"assets/labs/runtime.json": json.dumps(wrong).encode()})
+    port_base = f"http://127.0.0.1:{server.server_address[1]}/"
+    ctx = browser.new_context()
+    ctx.add_init_script("window.__labsBootPath = 'heap'")
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    name = next(iter(labs))
+    page.goto(labs[name].replace(base, port_base))
+    wait_live(page, name)
+    page.wait_for_function("() => window.__labs.bootPath === 'normal'", timeout=90_000)
+    control = runtime.lab_module(name).CONTROLS[0]
+    sitecheck.focus_control(page, name, control.name)
+    trouble = sitecheck.change_with_keys(page, name, control.name, page.evaluate(
+        f"() => document.querySelector('[data-lab={name}] [data-control={control.name}]').type"), timeout_ms=60_000)
+    fallback = page.evaluate("() => window.__labs.fallback")
+    ctx.close()
+    server.shutdown()
+    assert trouble is None, trouble
+    assert fallback == "the restored runtime failed its self-test"
     watch.assert_clean()

@@ -36,7 +36,8 @@
 
   /**
    * Start the worker once (or adopt the one early.js started); resolves when Python is ready. A worker
-   * whose memory-image boot failed says "fallback" and is replaced by a fresh one on the normal path.
+   * whose memory-image boot failed says "fallback" and is replaced by a fresh one on the normal path;
+   * after "ready" (its self-test failed) the labs' next calls go to that fresh worker.
    */
   function ensureRuntime() {
     if (rt.ready) return rt.ready;
@@ -45,6 +46,7 @@
     rt.ready = new Promise((resolve, reject) => {
       let worker = null;
       let stall = null;
+      let ready = false;
       const fail = (why) => {
         clearTimeout(stall);
         worker.terminate();
@@ -63,9 +65,17 @@
           clearTimeout(stall);
           rt.startMs = data.ms;
           rt.bootPath = data.path;
+          ready = true;
           resolve(worker);
         } else if (data.type === "fallback") {
           rt.fallback = data.reason; // silent for the reader; kept for tests and the benchmark
+          if (ready) {
+            // its self-test failed after "ready": calls (and any in flight) go to a fresh worker
+            rt.nextPath = "normal";
+            dropWorker();
+            ensureRuntime().catch(() => {});
+            return;
+          }
           worker.terminate();
           adopt(startWorker("normal"));
         } else if (data.type === "fatal") {
@@ -82,7 +92,7 @@
         w.onmessage = ({ data }) => { if (w === worker) receive(data); };
         w.onerror = (e) => { e.preventDefault(); if (w === worker) fail(e.message || "the lab worker failed to load"); };
       };
-      adopt(early ? early.worker : startWorker());
+      adopt(early ? early.worker : startWorker(rt.nextPath));
       // Replay after `rt.ready` is assigned: a buffered "fatal" must leave rt.ready null, or Retry reuses the rejection.
       if (early) queueMicrotask(() => early.inbox.splice(0).forEach((data) => worker === early.worker && receive(data)));
     });

@@ -24,7 +24,9 @@
  *   {type: "progress", loaded, total}  runtime bytes downloaded so far, of total (from runtime.json)
  *   {type: "stage", name}              a start-up stage finished (keeps the page's stall timeout alive)
  *   {type: "ready", ms, path}          Python is ready: ms since init, boot path taken
- *   {type: "fallback", reason}         the heap path failed: terminate me, boot a fresh worker "normal"
+ *   {type: "verified"}                 (heap path, after "ready") the restored runtime passed its self-test
+ *   {type: "fallback", reason}         the heap path failed (before "ready", or its self-test after it):
+ *                                      terminate me, boot a fresh worker "normal"
  *   {type: "fatal", message}           start-up failed
  *   {type: "result", id, out} | {type: "result", id, error}  the answer to one "call"
  *   {type: "heap", snapshot, handles, selftest}  answer to "make-heap": Pyodide's memory snapshot
@@ -390,9 +392,29 @@ async function bootHeap(cfg, base, net, index, image) {
     ldso.loadedLibsByHandle[h] = ldso.loadedLibsByName[path];
   }
   postMessage({ type: "stage", name: "interpreter" });
-  const answer = pyodide.runPython(SELFTEST);
-  if (answer !== heap.selftest) throw new Error("the restored runtime failed its self-test");
   return pyodide;
+}
+
+/**
+ * A heap boot's self-test, run just after "ready": the labs are live on their snapshots and call only
+ * when the reader acts, and such a call waits for this (one thread). Passed: "verified". Failed: the
+ * worker stops answering, drops the kept image and says "fallback"; the page then sends the labs'
+ * calls to a fresh worker on the normal path.
+ */
+async function selfTest(pyodide, cfg, image) {
+  let answer;
+  try {
+    answer = pyodide.runPython(SELFTEST);
+  } catch (err) {
+    answer = String(err);
+  }
+  if (answer === cfg.heap.selftest) {
+    postMessage({ type: "verified" });
+    return;
+  }
+  handle = null;
+  await dropImage(image.url);
+  postMessage({ type: "fallback", reason: "the restored runtime failed its self-test" });
 }
 
 /**
@@ -432,6 +454,7 @@ async function boot(base, forced) {
   handle = pyodide.pyimport("labs_py.runtime").handle;
   bootPath = null;
   postMessage({ type: "ready", ms: Math.round(performance.now() - t0), path });
+  if (path === "heap") await selfTest(pyodide, cfg, image);
 }
 
 /**
@@ -501,7 +524,7 @@ self.onmessage = async (event) => {
     } catch (err) {
       postMessage({ type: "fatal", message: String(err && err.message ? err.message : err) });
     }
-  } else if (msg.type === "call") {
+  } else if (msg.type === "call" && handle) { // none after a failed self-test: the page replaces this worker
     try {
       postMessage({ type: "result", id: msg.id, out: handle(msg.request) });
     } catch (err) {
