@@ -33,8 +33,9 @@
  *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
  * Boot worker ↔ image reader (this module in a worker of its own, started by the heap path to read
  * and gunzip the image beside the boot):
- *   boot → reader  {type: "read-image", url}
- *   reader → boot  {type: "probe", fast}  kept by an earlier visit, or PROBE_BYTES within PROBE_MS
+ *   boot → reader  {type: "read-image", url}   (not started when an earlier visit kept the unpacked image:
+ *                                              the boot worker reads that from Cache Storage itself)
+ *   reader → boot  {type: "probe", fast}  PROBE_BYTES within PROBE_MS of the request
  *                  {type: "bytes", n}…, {type: "image", bytes} (the unpacked file), then it closes
  *                  | {type: "fatal", message}
  * The boot worker terminates the reader when it drops the image (slow link, failed restore).
@@ -228,20 +229,13 @@ function heapCapable(cfg) {
 }
 
 /**
- * The image reader (this module in a worker of its own, started by ImageReader): answers as the
- * protocol above says, then closes. The probe is decided here, where the bytes arrive:
+ * The image reader (this module in a worker of its own, started by ImageReader): downloads, gunzips
+ * and keeps the image, answering as the protocol above says, then closes. The probe is decided here, where the bytes arrive:
  * the clock starts at the request, so a slow start of the reader is not read as a slow link.
  */
 async function readImage(url) {
   try {
     const store = await openImageStore();
-    const kept = store && await store.match(url).catch(() => null);
-    if (kept) {
-      postMessage({ type: "probe", fast: true });
-      const bytes = new Uint8Array(await kept.arrayBuffer());
-      postMessage({ type: "image", bytes }, [bytes.buffer]);
-      return;
-    }
     let received = 0;
     let decided = false;
     const decide = (fast) => { if (!decided) { decided = true; postMessage({ type: "probe", fast }); } };
@@ -287,6 +281,19 @@ async function keepImage(store, url, response) {
   } catch {
     // full storage or a private mode without storage: the next visit gunzips again
   }
+}
+
+/** The image as an earlier visit kept it (unpacked; same interface as ImageReader), or null. */
+async function keptImage(url, net, size) {
+  const store = await openImageStore();
+  const kept = store && await store.match(url).catch(() => null);
+  if (!kept) return null;
+  const result = kept.arrayBuffer().then((buffer) => {
+    net.add(size);
+    return { bytes: new Uint8Array(buffer) };
+  });
+  result.catch(() => {}); // awaited by bootHeap
+  return { url, result, fast: () => Promise.resolve(true), cancel: () => {} };
 }
 
 /** Forget a kept image that failed to restore, so the next visit takes it from the network again. */
@@ -350,7 +357,7 @@ class ImageReader {
     this.result.catch(() => {}); // awaited by bootHeap; a dropped image is no error
   }
 
-  /** Resolves true when the image was kept by an earlier visit or arrives fast (the reader's probe). */
+  /** Resolves true when the image arrives fast (the reader's probe). */
   fast() {
     return this.probe;
   }
@@ -426,12 +433,14 @@ async function boot(base, forced) {
   const t0 = performance.now();
   const net = new Net();
   const cfg = await loadConfig(base);
-  const index = startCommon(cfg, base, net);
   let path = forced || (heapCapable(cfg) ? "heap" : "normal");
-  let image = null;
+  // Looked up before the downloads and Pyodide's import start: that import keeps this thread busy.
+  const url = cfg.heap && new URL(cfg.heap.image, base).href;
+  let image = path === "heap" ? await keptImage(url, net, cfg.sizes[cfg.heap.image]) : null;
+  const index = startCommon(cfg, base, net);
   if (path === "heap") {
     net.total = pathBytes(cfg, [cfg.heap.image, ...cfg.heap.libs.map(([, file]) => file)]);
-    image = new ImageReader(new URL(cfg.heap.image, base).href, net, cfg.sizes[cfg.heap.image]);
+    image = image || new ImageReader(url, net, cfg.sizes[cfg.heap.image]);
     if (!forced && !(await image.fast())) {
       image.cancel();
       path = "normal";
