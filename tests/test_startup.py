@@ -8,6 +8,7 @@ import functools
 import io
 import json
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 import pytest
@@ -247,4 +248,37 @@ def test_a_failed_self_test_after_ready_hands_the_labs_to_a_normal_worker(browse
     server.shutdown()
     assert trouble is None, trouble
     assert fallback == "the restored runtime failed its self-test"
+    watch.assert_clean()
+
+
+def test_a_slow_image_is_dropped_and_the_normal_boot_chosen(browser, site, labs):
+    """The boot path is chosen per visit: an image whose first 1 MB takes longer than 300 ms (here
+    200 kB/s, everything else at full speed) is dropped, and the lab boots normally."""
+    out, base = site
+    image = heap_config(out)["heap"]["image"]
+
+    class Slow(serve_site.Handler):
+        def copyfile(self, source, outputfile):
+            if not self.path.split("?")[0].endswith(image):
+                return super().copyfile(source, outputfile)
+            try:
+                while chunk := source.read(20_000):
+                    outputfile.write(chunk)
+                    time.sleep(0.1)
+            except (BrokenPipeError, ConnectionResetError):  # the worker stopped reading it
+                return
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(Slow, directory=str(out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port_base = f"http://127.0.0.1:{server.server_address[1]}/"
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    name = next(iter(labs))
+    page.goto(labs[name].replace(base, port_base))
+    wait_live(page, name)
+    boot = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback]")
+    ctx.close()
+    server.shutdown()
+    assert boot == ["normal", None]
     watch.assert_clean()
