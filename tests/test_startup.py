@@ -122,12 +122,17 @@ def test_heap_and_normal_boot_give_byte_identical_answers(browser, site):
         assert a == b, f"answers differ for {request}"
 
 
+def serve_runtime_with(out, section: str, key: str, value: str):
+    """The built site on a free port whose runtime.json has `section`[`key`] = value; (server, its base URL)."""
+    cfg = heap_config(out)
+    changed = {**cfg, section: {**cfg[section], key: value}}
+    server = serve_with(out, {"assets/labs/runtime.json": json.dumps(changed).encode()})
+    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+
+
 def test_image_for_another_build_is_rejected(browser, site):
     out, _ = site
-    cfg = heap_config(out)
-    stale = {**cfg, "hashes": {**cfg["hashes"], "labs": "0" * 64}}
-    server = serve_with(out, {"assets/labs/runtime.json": json.dumps(stale).encode()})
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, base = serve_runtime_with(out, "hashes", "labs", "0" * 64)
     page = browser.new_page()
     page.goto(base + "assets/labs/runtime.json")
     [(settled, _)] = page.evaluate(WORKERS_JS, [[{"type": "init", "base": base, "path": "heap"}], []])
@@ -227,10 +232,7 @@ def test_search_index_waits_for_the_lab_and_a_returning_reader_boots_from_the_ke
 
 def test_a_failed_self_test_after_ready_hands_the_labs_to_a_normal_worker(browser, site, labs):
     out, base = site
-    cfg = heap_config(out)
-    wrong = {**cfg, "heap": {**cfg["heap"], "selftest": "0" * 64}}
-    server = serve_with(out, {"assets/labs/runtime.json": json.dumps(wrong).encode()})
-    port_base = f"http://127.0.0.1:{server.server_address[1]}/"
+    server, port_base = serve_runtime_with(out, "heap", "selftest", "0" * 64)
     ctx = browser.new_context()
     ctx.add_init_script("window.__labsBootPath = 'heap'")
     page = ctx.new_page()
