@@ -223,15 +223,16 @@ async function bootNormal(cfg, base, net, index) {
   return pyodide;
 }
 
-/** True when this browser can boot from the site's memory image (and the reader has not asked to save data). */
+/** True when the site has a memory image and this browser can boot from it (and no data saving is asked for). */
 function heapCapable(cfg) {
   return Boolean(cfg.heap && self.DecompressionStream && WebAssembly.compileStreaming && !navigator.connection?.saveData);
 }
 
 /**
  * The image reader (this module in a worker of its own, started by ImageReader): downloads, gunzips
- * and keeps the image, answering as the protocol above says, then closes. The probe is decided here, where the bytes arrive:
- * the clock starts at the request, so a slow start of the reader is not read as a slow link.
+ * and keeps the image, answering as the protocol above says, then closes. The probe is decided here,
+ * where the bytes arrive: the clock starts at the request, so a slow start of the reader is not read
+ * as a slow link.
  */
 async function readImage(url) {
   try {
@@ -370,8 +371,8 @@ class ImageReader {
 }
 
 /**
- * Heap boot: set up Pyodide's module while the image still arrives, restore the image into it,
- * re-attach numpy's library handles, run the self-test.
+ * Heap boot: set up Pyodide's module while the image still arrives, restore the image into it and
+ * re-attach numpy's library handles (the self-test follows "ready": selfTest).
  */
 async function bootHeap(cfg, base, net, index, image) {
   const { heap } = cfg;
