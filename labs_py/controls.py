@@ -116,6 +116,24 @@ def defaults(controls: tuple[Control, ...]) -> dict:
     return {c.name: c.default for c in controls}
 
 
+def neighbour(control: Control) -> float | int | str:
+    """A valid value one notch from the default (the next step, the next option, the other state):
+    the change a reader most likely makes first."""
+    if isinstance(control, Slider):
+        up = control.default + control.step
+        value = up if up <= control.hi else control.default - control.step
+        return round(value) if control.integer else round(value, 10)
+    if isinstance(control, Choice):
+        values = [v for v, _ in control.options]
+        return values[(values.index(control.default) + 1) % len(values)]
+    if isinstance(control, Toggle):
+        return 1 - control.default
+    values = [v for v, _ in control.options]
+    picked = control.default.split(",")
+    missing = [v for v in values if v not in picked]
+    return ",".join(v for v in values if v in picked or v == missing[0]) if missing else ",".join(picked[:-1])
+
+
 def clean(controls: tuple[Control, ...], raw: object) -> tuple[dict, list[str]]:
     """Clamp/repair raw params against the declarations. Unknown keys are dropped with a notice."""
     params = defaults(controls)

@@ -9,10 +9,12 @@ Below, a real teacher's soft distribution: GPT-2 small's next token at the same 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 
 from labs_py import digit_teacher, digits, distill_run, soft_targets, teacher
-from labs_py.controls import Choice, Slider
+from labs_py.controls import Choice, Slider, defaults, neighbour
 from labs_py.distill_run import SCHEDULE, STEPS_PER_FRAME, Run, Scores
 from labs_py.fmt import count, pct
 from labs_py.html import esc, figure
@@ -39,6 +41,7 @@ CONTROLS = (
 )
 KEY = ("T", "alpha")
 ACTIONS = (("play", "Play"), ("train", f"Train {SCHEDULE} steps"))
+WARM_STEPS = 10  # training steps per warm-up piece (a whole run is one ≈ 150 ms task in the browser)
 
 
 def run_key(params: dict) -> tuple:
@@ -142,6 +145,20 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
                f"{pct(s.acc_hard)}, soft targets at T = {T:g}, α = {alpha:g} {pct(s.acc_soft)} held-out accuracy"
                + (f"; held-out {omit}s: hard {pct(s.omitted_hard, 0)}, soft {pct(s.omitted_soft, 0)}." if omit is not None else "."))
     return View(chart, html, summary, metrics, state=run, stop=action == "step" and run.done)
+
+
+def warm() -> Iterator[None]:
+    """What a T or α change computes — a run trained, scored and drawn — at each key control's neighbouring
+    value, WARM_STEPS steps per piece (runtime.warm)."""
+    controls = {c.name: c for c in CONTROLS}
+    for name in KEY:
+        params = {**defaults(CONTROLS), name: neighbour(controls[name])}
+        run = distill_run.new_run(run_key(params))
+        while not run.done:
+            distill_run.advance(run, WARM_STEPS)
+            yield
+        render(params, run, None, None)
+        yield
 
 
 def setup_note(key: tuple) -> str:

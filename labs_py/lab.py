@@ -10,6 +10,8 @@ same way. A lab module declares
     ACTIONS            buttons: (name, label[, shortcut key[, confirm question]])
     STEPS              3–5 guided predict → check steps (Step)
     render(params, state, action, payload) -> View
+    warm() (optional)  runs, in pieces (one per `yield`), what a reader's first change computes, when
+                       rendering a key control's neighbouring value would be too long a piece (runtime.warm)
 
 and the framework lays it out: question, key controls beside the main chart and the headline
 tiles, "Advanced", "All numbers", the rest of the view, then the steps.

@@ -8,6 +8,7 @@ Requests (JSON) and replies:
       → {slots: {chart, headline, numbers, body}, summary, params, query, notices, disabled, store, stop}
   {lab, instance, action: "forget"}            → {forgotten}
   {lab, check: step id, prediction: text}      → {step, right, text} | {step, error}
+`warm(lab)` is stepped by the worker while the reader is idle.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ from __future__ import annotations
 import importlib
 import json
 import math
+from collections.abc import Iterator
 from types import ModuleType
 
-from labs_py.controls import clean, non_default
+from labs_py.controls import clean, defaults, neighbour, non_default
 from labs_py.html import lab_root, notices_html, slots
 from labs_py.lab import LABS, Guess, Metric, Options, Step, View
 
@@ -73,6 +75,24 @@ def check(name: str, step_id: object, raw_prediction: object) -> dict:
         return {"step": step.id, "error": "Make a prediction first (one of the choices, or a number in range)."}
     reveal = step.check(prediction)
     return {"step": step.id, "right": reveal.right, "text": reveal.text}
+
+
+def warm(name: str) -> Iterator[None]:
+    """Compute what a reader's first change of this lab computes, one piece per `next`, touching no page's state.
+
+    Why: a fresh WebAssembly instance, one restored from the memory image too, runs each function
+    slowly until the engine has compiled and optimised it, so the worker steps this while the reader
+    is idle. A piece is the render at one key control's neighbouring value, or the lab's own `warm()`
+    where such a render is too long to keep a reader's change waiting behind it.
+    """
+    mod = lab_module(name)
+    if hasattr(mod, "warm"):
+        yield from mod.warm()
+        return
+    controls = {c.name: c for c in mod.CONTROLS}
+    for key in mod.KEY:
+        mod.render({**defaults(mod.CONTROLS), key: neighbour(controls[key])}, None, None, None)
+        yield
 
 
 def handle(request_json: str) -> str:

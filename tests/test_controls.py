@@ -4,7 +4,9 @@ import math
 
 import pytest
 
-from labs_py.controls import Choice, Multi, Slider, Toggle, clean, non_default
+from labs_py import runtime
+from labs_py.controls import Choice, Multi, Slider, Toggle, clean, neighbour, non_default
+from labs_py.lab import LABS
 
 CONTROLS = (
     Slider("bits", "Bits", 2, 16, 1, 4, integer=True),
@@ -58,3 +60,14 @@ def test_multi_keeps_declaration_order_and_refuses_unknown_options():
     assert value == "q" and "zz" in notice
     assert m.parse("")[0] == "q,v" and "nothing chosen" in m.parse("")[1]
     assert m.parse(7)[0] == "q,v" and m.parse(["q"])[0] == "q,v"
+
+
+@pytest.mark.parametrize("control", [c for lab in LABS for c in runtime.lab_module(lab).CONTROLS] + [
+    Multi("m", "M", (("a", "A"), ("b", "B")), "a,b"), Slider("s", "S", 0, 1, 0.25, 1.0)], ids=lambda c: c.name)
+def test_the_neighbour_is_a_valid_value_one_notch_from_the_default(control):
+    value = neighbour(control)
+    assert control.parse(value) == (value, None) and value != control.default
+    if isinstance(control, Slider):
+        assert abs(value - control.default) == pytest.approx(control.step)
+    elif isinstance(control, Multi):
+        assert len(set(value.split(",")) ^ set(control.default.split(","))) == 1

@@ -155,3 +155,13 @@ def test_imports_without_the_build_derived_data(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(len(lab.CONTROLS)), str(len(lab.STEPS))]
+
+
+def test_warm_up_trains_a_whole_run_per_key_control_in_short_pieces():
+    pieces = 0
+    runs_before = distill_run.complete.cache_info().currsize
+    for _ in lab.warm():
+        pieces += 1
+    per_run = -(-distill_run.SCHEDULE // lab.WARM_STEPS) + 1  # the steps, then the view
+    assert pieces == len(lab.KEY) * per_run  # the defaults' runs do not converge before the schedule ends
+    assert distill_run.complete.cache_info().currsize == runs_before  # no run kept: the warm-up is not a cache

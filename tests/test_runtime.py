@@ -57,3 +57,13 @@ def test_unknown_step_is_a_message_not_an_exception():
 def test_a_check_reports_right_and_the_computed_text():
     out = runtime.check("quantization", "nf4-bits", "4.125")
     assert out["right"] is True and "4.127" in out["text"]
+
+
+@pytest.mark.parametrize("name", runtime.LABS)
+def test_warm_up_computes_in_pieces_and_leaves_every_page_state_alone(name):
+    page = json.dumps({"lab": name, "instance": "/labs/x/#0", "params": {}})
+    runtime.handle(page)  # a page's instance, past its first render
+    before, states = runtime.handle(page), dict(runtime._STATE)
+    assert sum(1 for _ in runtime.warm(name)) >= 1
+    assert states == runtime._STATE
+    assert runtime.handle(page) == before
