@@ -284,3 +284,35 @@ def test_a_slow_image_is_dropped_and_the_normal_boot_chosen(browser, site, labs)
     server.shutdown()
     assert boot == ["normal", None]
     watch.assert_clean()
+
+
+def test_the_worker_warms_the_pages_lab_up_first_then_every_other_and_the_numbers_stay_right(browser, site, labs):
+    """While the reader is idle the worker runs each lab's WARM requests on a throwaway instance (the
+    page's lab first); the reader's own instance still answers as CPython does, and what is not one of
+    the site's labs, in a "warm" message, is ignored."""
+    name = "distillation" if "distillation" in labs else next(iter(labs))
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    page.goto(labs[name])
+    wait_live(page, name)
+    page.evaluate("name => window.__labs.worker.postMessage({ type: 'warm', labs: ['nope', 7, null, name] })", name)
+    page.wait_for_function(f"() => window.__labs.warmed.length === {len(LABS)}", timeout=90_000)
+    warmed = page.evaluate("() => window.__labs.warmed")
+    control = next(c for c in runtime.lab_module(name).CONTROLS if c.name == runtime.lab_module(name).KEY[0])
+    value = other_value(control)
+    page.evaluate("""([lab, name, value]) => {
+      const el = document.querySelector(`[data-lab="${lab}"] [data-control="${name}"]`);
+      el.value = String(value);
+      el.dispatchEvent(new Event("input", { bubbles: true }));
+    }""", [name, control.name, value])
+    sitecheck.wait_replied(page, name, control.name)
+    shown = page.eval_on_selector_all(f'[data-lab="{name}"] [data-metric][data-value]:not([data-undefined])',
+                                      "els => Object.fromEntries(els.map(e => [e.dataset.metric, Number(e.dataset.value)]))")
+    ctx.close()
+    assert warmed[0] == name and sorted(warmed) == sorted(LABS)
+    want = {k: m.value for k, m in runtime.metrics(name, {control.name: value}).items() if m.value is not None}
+    assert shown and set(shown) <= set(want)
+    for key, got in shown.items():
+        assert got == pytest.approx(want[key], rel=1e-6, abs=1 / 500), key  # no-BLAS rounding: one borderline image
+    watch.assert_clean()

@@ -9,7 +9,7 @@
   const CALL_TIMEOUT_MS = 10000; // a live worker answers in milliseconds; silence means it died
   const LIVE_DEBOUNCE_MS = 900; // aria-live announcements wait until the reader stops dragging
   const SEARCH_AFTER_LIVE_MS = 2000; // the site search index loads this long after the runtime is ready
-  const rt = { worker: null, ready: null, generation: 0, ids: 0, pending: new Map(), labs: new Set(), progress: null };
+  const rt = { worker: null, ready: null, generation: 0, ids: 0, pending: new Map(), labs: new Set(), progress: null, warmed: [] };
   window.__labs = rt; // inspection hook for tests and the benchmark
 
   // This file is <site>/assets/labs/shim.js. Material's #__config keeps the base of the first page
@@ -80,6 +80,8 @@
           adopt(startWorker("normal"));
         } else if (data.type === "fatal") {
           fail(data.message);
+        } else if (data.type === "warmed") {
+          rt.warmed.push(data.lab);
         } else if (data.type === "result") {
           const call = rt.pending.get(data.id);
           if (call) { rt.pending.delete(data.id); clearTimeout(call.timer); call.done(data); }
@@ -141,9 +143,11 @@
   function mountAll() {
     rt.path = location.pathname;
     for (const lab of rt.labs) if (!document.body.contains(lab.root)) rt.labs.delete(lab);
-    document.querySelectorAll("[data-lab]").forEach((root) => {
-      if (!root.__lab && window.LabController) rt.labs.add((root.__lab = new window.LabController(root, rt)));
-    });
+    const fresh = [...document.querySelectorAll("[data-lab]")].filter((root) => !root.__lab && window.LabController);
+    fresh.forEach((root) => rt.labs.add((root.__lab = new window.LabController(root, rt))));
+    if (fresh.length && rt.worker) { // the worker warms these labs' code up before any other's (worker.mjs, warmUp)
+      rt.worker.postMessage({ type: "warm", labs: fresh.map((root) => root.dataset.lab) });
+    }
   }
 
   /** Every lab on the page takes the URL's params, its defaults for the rest, and recomputes. */

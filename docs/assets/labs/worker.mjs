@@ -18,6 +18,7 @@
  *   {type: "init", base, path?}  start; base = absolute site root; path = "heap" | "normal" forces a
  *                                boot path (tests, benchmark), otherwise the worker chooses
  *   {type: "call", id, request}  request = JSON string for labs_py.runtime.handle
+  {type: "warm", labs}         the labs on the page: warm their code up first (warmUp), then the others'
  *   {type: "make-heap", base, libs}  build only (scripts/heap_snapshot.py): boot with numpy's modules
  *                                libs = [[file system path, URL]…] preloaded, and answer "heap"
  * Worker → page
@@ -29,6 +30,7 @@
  *                                      terminate me, boot a fresh worker "normal"
  *   {type: "fatal", message}           start-up failed
  *   {type: "result", id, out} | {type: "result", id, error}  the answer to one "call"
+  {type: "warmed", lab}              the warm-up has run this lab's code (for tests and the benchmark)
  *   {type: "heap", snapshot, handles, selftest}  answer to "make-heap": Pyodide's memory snapshot
  *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
  * Boot worker ↔ image reader (this module in a worker of its own, started by the heap path to read
@@ -56,8 +58,13 @@ _h.update(repr(np.linalg.svd(np.arange(12.0).reshape(3, 4))[1].round(9).tolist()
 _h.hexdigest()
 `;
 
+// The warm-up runs one short piece at a time, each only after this long without a call, a new page or
+// "ready": a reader who acts is not kept waiting, and a change waits behind at most one piece.
+const WARM_IDLE_MS = 300;
+
 let handle = null;
 let bootPath = null; // the path being booted, until "ready"
+const warming = { runtime: null, labs: [], first: [], started: new Set(), running: false, lastActive: 0 };
 
 /** Downloads started up front, handed to Pyodide's own `fetch` calls, counted for the progress bar. */
 class Net {
@@ -461,10 +468,65 @@ async function boot(base, forced) {
   } else {
     pyodide = await bootNormal(cfg, base, net, index);
   }
-  handle = pyodide.pyimport("labs_py.runtime").handle;
+  const runtime = pyodide.pyimport("labs_py.runtime");
+  handle = runtime.handle;
   bootPath = null;
   postMessage({ type: "ready", ms: Math.round(performance.now() - t0), path });
   if (path === "heap") await selfTest(pyodide, cfg, image);
+  warming.runtime = runtime;
+  warming.labs = cfg.labs;
+  warming.lastActive = performance.now();
+  warmUp();
+}
+
+/**
+ * Warm-up: a fresh WebAssembly instance runs each function slowly the first time (it is compiled then,
+ * and optimised only once it has run a while), and a restored memory image does not change that. So
+ * the worker steps `labs_py.runtime.warm` for every lab while the reader is idle, the page's labs first
+ * (a lab whose page the reader has left is put back in line): the reader's first change then finds
+ * its code compiled.
+ */
+async function warmUp() {
+  if (!warming.runtime || warming.running) return;
+  warming.running = true;
+  try {
+    for (;;) {
+      const lab = [...warming.first, ...warming.labs].find((name) => warming.labs.includes(name) && !warming.started.has(name));
+      if (!lab) return;
+      warming.started.add(lab);
+      const page = warming.first.includes(lab);
+      const pieces = warming.runtime.warm(lab);
+      let done = false;
+      try {
+        while (!done) {
+          await idle();
+          if (!handle) return; // the self-test failed: this worker is being replaced
+          if (page && !warming.first.includes(lab)) break; // the reader has left its page: warm the new one first
+          done = pieces.next().done;
+        }
+      } finally {
+        pieces.destroy();
+      }
+      if (done) postMessage({ type: "warmed", lab });
+      else warming.started.delete(lab); // started again later, from its first piece
+    }
+  } catch {
+    // only a speed-up: the lab's own calls run the same code and report any error
+  } finally {
+    warming.running = false;
+  }
+}
+
+/** Resolves once the reader has been idle for WARM_IDLE_MS (and after any message already queued). */
+function idle() {
+  return new Promise((resolve) => {
+    const wait = () => {
+      const left = warming.lastActive + WARM_IDLE_MS - performance.now();
+      if (left <= 0) resolve();
+      else setTimeout(wait, left);
+    };
+    setTimeout(wait, 0);
+  });
 }
 
 /**
@@ -541,6 +603,11 @@ self.onmessage = async (event) => {
       const text = String(err && err.message ? err.message : err);
       postMessage({ type: "result", id: msg.id, error: text.split("\n").slice(-3).join("\n") });
     }
+    warming.lastActive = performance.now();
+  } else if (msg.type === "warm" && Array.isArray(msg.labs)) {
+    warming.first = msg.labs.filter((name) => typeof name === "string");
+    warming.lastActive = performance.now();
+    warmUp();
   }
 };
 
