@@ -10,7 +10,6 @@
 (() => {
   const STORE_PREFIX = "lab:";
   const LIVE_TEXT = "Live: computed in your browser by the same Python code.";
-  const WARM_MS = 400; // a lab the reader has not touched this long after going live is rendered once in the background
   const TYPING = "select, textarea, input:not([type=range]):not([type=checkbox]):not([type=radio])";
 
   /** Read the URL's query into {name: value} for the names this lab declares. */
@@ -107,8 +106,8 @@
      * Boot (or reuse) the runtime, then render with the page's params and any stored reader data.
      * When neither exists, the snapshot already is Python's output for these params: the lab is live
      * as soon as the runtime is, and Python first sees it ("init") with the reader's first change, so
-     * that change waits for no render of what is already on screen — or, if the reader has not acted
-     * within WARM_MS, then (the worker's compiled code for this lab is then warm for that change).
+     * that change waits for no render of what is already on screen (the worker has meanwhile warmed
+     * this lab's code up: worker.mjs, warmUp).
      */
     async start() {
       this.setState("loading", "Loading the Python runtime…");
@@ -117,10 +116,6 @@
         await this.rt.ensureRuntime();
         if (this.stored() === null && Object.keys(this.extra).length === 0 && !this.queued) {
           this.setState("live", LIVE_TEXT);
-          setTimeout(() => {
-            const untouched = this.generation !== this.rt.generation && !this.busy && !this.queued;
-            if (untouched && document.body.contains(this.root)) this.send(null);
-          }, WARM_MS);
           return;
         }
         this.dirty = true;
