@@ -311,8 +311,9 @@ class Bench:
 
     def first_interaction(self, page, lab: str) -> dict:
         """On a live lab: the first change of its first key slider, then 10 more (the usual latency), each
-        to a value not asked for before (so no lab's cache answers one and not another), each timed from
-        the input event to the lab's slots being swapped."""
+        to a value not asked for before and not a neighbour of the default (which the worker's warm-up
+        computes), so no lab's cache answers one and not another; each timed from the input event to the
+        lab's slots being swapped."""
         control = page.evaluate("""lab => {
           const el = document.querySelector(`[data-lab="${lab}"] .lab-side input[type=range][data-control]`);
           return el && [el.dataset.control, el.min, el.max, el.step || "1", el.value];
@@ -321,7 +322,7 @@ class Bench:
             return {}
         name, lo, hi, step, now = (control[0], *map(float, control[1:]))
         grid = [lo + k * step for k in range(round((hi - lo) / step) + 1)]
-        fresh = [v for v in grid if abs(v - now) > step / 2]
+        fresh = [v for v in grid if abs(v - now) > 1.5 * step]
         values = [f"{fresh[round(i * (len(fresh) - 1) / 10)]:g}" for i in range(11)]
         first, *usual = page.evaluate(LATENCY_JS, [lab, f"control:{name}", values, 11])
         return {"first_ms": first, "usual_ms": statistics.median(usual), "control": name}
