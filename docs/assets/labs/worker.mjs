@@ -18,7 +18,7 @@
  *   {type: "init", base, path?}  start; base = absolute site root; path = "heap" | "normal" forces a
  *                                boot path (tests, benchmark), otherwise the worker chooses
  *   {type: "call", id, request}  request = JSON string for labs_py.runtime.handle
-  {type: "warm", labs}         the labs on the page: warm their code up first (warmUp), then the others'
+ *   {type: "warm", labs}         the labs on the page: warm their code up first (warmUp), then the others'
  *   {type: "make-heap", base, libs}  build only (scripts/heap_snapshot.py): boot with numpy's modules
  *                                libs = [[file system path, URL]…] preloaded, and answer "heap"
  * Worker → page
@@ -30,7 +30,7 @@
  *                                      terminate me, boot a fresh worker "normal"
  *   {type: "fatal", message}           start-up failed
  *   {type: "result", id, out} | {type: "result", id, error}  the answer to one "call"
-  {type: "warmed", lab}              the warm-up has run this lab's code (for tests and the benchmark)
+ *   {type: "warmed", lab}              the warm-up has run this lab's code (for tests and the benchmark)
  *   {type: "heap", snapshot, handles, selftest}  answer to "make-heap": Pyodide's memory snapshot
  *                                (Uint8Array), [[dlopen handle, library path]…], the self-test answer
  * Boot worker ↔ image reader (this module in a worker of its own, started by the heap path to read
