@@ -58,8 +58,8 @@ _h.update(repr(np.linalg.svd(np.arange(12.0).reshape(3, 4))[1].round(9).tolist()
 _h.hexdigest()
 `;
 
-// The warm-up runs one short piece at a time, each only after this long without a call, a new page or
-// "ready": a reader who acts is not kept waiting, and a change waits behind at most one piece.
+// The warm-up runs one short piece at a time, so a reader's change waits behind at most one of them: the
+// page's own labs' pieces at once, the others' only after this long without a call, a new page or "ready".
 const WARM_IDLE_MS = 300;
 
 let handle = null;
@@ -482,9 +482,9 @@ async function boot(base, forced) {
 /**
  * Warm-up: a fresh WebAssembly instance runs each function slowly the first time (it is compiled then,
  * and optimised only once it has run a while), and a restored memory image does not change that. So
- * the worker steps `labs_py.runtime.warm` for every lab while the reader is idle, the page's labs first
- * (a lab whose page the reader has left is put back in line): the reader's first change then finds
- * its code compiled.
+ * the worker steps `labs_py.runtime.warm` for every lab, the page's labs first and at once (a reader
+ * rarely acts within the half second that takes), the others while the reader is idle (a lab whose
+ * page the reader has left is put back in line): the reader's first change then finds its code compiled.
  */
 async function warmUp() {
   if (!warming.runtime || warming.running) return;
@@ -499,7 +499,7 @@ async function warmUp() {
       let done = false;
       try {
         while (!done) {
-          await idle();
+          await (page ? nextTask() : idle());
           if (!handle) return; // the self-test failed: this worker is being replaced
           if (page && !warming.first.includes(lab)) break; // the reader has left its page: warm the new one first
           done = pieces.next().done;
@@ -515,6 +515,11 @@ async function warmUp() {
   } finally {
     warming.running = false;
   }
+}
+
+/** Resolves in a task of its own, after any message already queued. */
+function nextTask() {
+  return new Promise((resolve) => { setTimeout(resolve, 0); });
 }
 
 /** Resolves once the reader has been idle for WARM_IDLE_MS (and after any message already queued). */
