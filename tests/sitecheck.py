@@ -383,11 +383,16 @@ def set_palette(page, scheme: str) -> None:
     assert page.evaluate("document.body.dataset.mdColorScheme") == want, f"could not switch to the {scheme} palette"
 
 
-def axe(page, page_path: str, context: str) -> list[Problem]:
-    """axe-core's violations on the current page, one Problem per offending node (all impacts)."""
+# The axe rules whose outcome depends on the colours, the only thing a palette changes.
+COLOUR_RULES = ("color-contrast", "link-in-text-block")
+
+
+def axe(page, page_path: str, context: str, rules: tuple[str, ...] | None = None) -> list[Problem]:
+    """axe-core's violations on the current page (only `rules`, if given), one Problem per offending node (all impacts)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE_SCRIPT)
-    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    options = {"resultTypes": ["violations"], **({"runOnly": {"type": "rule", "values": list(rules)}} if rules else {})}
+    result = page.evaluate("options => axe.run(document, options)", options)
     out = []
     for v in result["violations"]:
         for node in v["nodes"]:

@@ -76,7 +76,7 @@ def test_an_edited_lab_title_reaches_the_served_snapshot(tmp_path):
     finally:
         server.send_signal(signal.SIGINT)  # mkdocs serve removes its temporary site on Ctrl-C
         try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:  # seen once on a loaded CI machine: its shutdown hung, not our build
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # seen on a loaded CI machine: its shutdown hung, not our build
             server.kill()
             server.wait(timeout=30)
