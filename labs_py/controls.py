@@ -134,6 +134,11 @@ def neighbour(control: Control) -> float | int | str:
     return ",".join(v for v in values if v in picked or v == missing[0]) if missing else ",".join(picked[:-1])
 
 
+def nudged(controls: tuple[Control, ...], name: str) -> dict:
+    """The defaults with control `name` at its neighbouring value (what a warm-up computes)."""
+    return {**defaults(controls), name: neighbour(next(c for c in controls if c.name == name))}
+
+
 def clean(controls: tuple[Control, ...], raw: object) -> tuple[dict, list[str]]:
     """Clamp/repair raw params against the declarations. Unknown keys are dropped with a notice."""
     params = defaults(controls)

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from labs_py import digit_teacher, digits, distill_run, soft_targets, teacher
-from labs_py.controls import Choice, Slider, defaults, neighbour
+from labs_py.controls import Choice, Slider, nudged
 from labs_py.distill_run import SCHEDULE, STEPS_PER_FRAME, Run, Scores
 from labs_py.fmt import count, pct
 from labs_py.html import esc, figure
@@ -150,9 +150,8 @@ def render(params: dict, state: object = None, action: str | None = None, payloa
 def warm() -> Iterator[None]:
     """What a T or α change computes — a run trained, scored and drawn — at each key control's neighbouring
     value, WARM_STEPS steps per piece (runtime.warm)."""
-    controls = {c.name: c for c in CONTROLS}
     for name in KEY:
-        params = {**defaults(CONTROLS), name: neighbour(controls[name])}
+        params = nudged(CONTROLS, name)
         run = distill_run.new_run(run_key(params))
         while not run.done:
             distill_run.advance(run, WARM_STEPS)

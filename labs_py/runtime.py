@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterator
 from types import ModuleType
 
-from labs_py.controls import clean, defaults, neighbour, non_default
+from labs_py.controls import clean, non_default, nudged
 from labs_py.html import lab_root, notices_html, slots
 from labs_py.lab import LABS, Guess, Metric, Options, Step, View
 
@@ -89,9 +89,8 @@ def warm(name: str) -> Iterator[None]:
     if hasattr(mod, "warm"):
         yield from mod.warm()
         return
-    controls = {c.name: c for c in mod.CONTROLS}
     for key in mod.KEY:
-        mod.render({**defaults(mod.CONTROLS), key: neighbour(controls[key])}, None, None, None)
+        mod.render(nudged(mod.CONTROLS, key), None, None, None)
         yield
 
 
