@@ -39,9 +39,9 @@ class Handler(SimpleHTTPRequestHandler):
         pass
 
 
-def start(directory: Path, port: int = 0, csp: str | None = None) -> ThreadingHTTPServer:
-    """Start serving in a daemon thread; `server.server_address[1]` is the port."""
-    handler = type("H", (Handler,), {"csp": csp})
+def start(directory: Path, port: int = 0, csp: str | None = None, handler: type[Handler] = Handler) -> ThreadingHTTPServer:
+    """Start serving in a daemon thread (`handler` may be a subclass of Handler); `server.server_address[1]` is the port."""
+    handler = type("H", (handler,), {"csp": csp})
     server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(handler, directory=str(directory)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server

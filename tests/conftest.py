@@ -6,6 +6,7 @@ Material's instant navigation behaves exactly as readers see it.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -41,6 +43,32 @@ def chromium_path() -> str:
     pytest.fail("no Chromium found: install Debian's `chromium` package or set $CHROMIUM")
 
 
+class Answering(serve_site.Handler):
+    """The session server's handler: a path ending in a key of `answers` gets those bytes or that HTTP status."""
+
+    answers: ClassVar[dict[str, bytes | int]] = {}
+
+    def send_head(self):
+        for suffix, answer in self.answers.items():
+            if self.path.split("?")[0].endswith(suffix):
+                if isinstance(answer, int):
+                    self.send_error(answer)
+                    return None
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                return io.BytesIO(answer)
+        return super().send_head()
+
+
+@pytest.fixture
+def answer_with(site):
+    """Make the session's server answer some files differently for one test: `answer_with({suffix: bytes | status})`.
+    The site keeps its address, so Material's instant navigation (which needs the built site_url) still works."""
+    yield Answering.answers.update
+    Answering.answers.clear()
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """(site_dir, base_url): a strict build served on a free local port."""
@@ -53,7 +81,7 @@ def site(tmp_path_factory):
     assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "heap_snapshot.py"), str(out)], capture_output=True, text=True)
     assert proc.returncode == 0, f"memory image (as `make site` makes it) failed:\n{proc.stdout}\n{proc.stderr}"
-    server = serve_site.start(out, port)
+    server = serve_site.start(out, port, handler=Answering)
     yield out, base
     server.shutdown()
 

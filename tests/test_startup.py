@@ -5,7 +5,6 @@ strict CSP. The session's site is built like `make site` (tests/conftest.py make
 from __future__ import annotations
 
 import functools
-import io
 import json
 import threading
 import time
@@ -79,27 +78,6 @@ def requests() -> list[str]:
     return [json.dumps(r) for r in out]
 
 
-def serve_with(out, replace: dict[str, object]):
-    """The built site on a free port, with some files answered differently: path suffix → bytes, or an HTTP status."""
-
-    class Handler(serve_site.Handler):
-        def send_head(self):
-            for suffix, answer in replace.items():
-                if self.path.split("?")[0].endswith(suffix):
-                    if isinstance(answer, int):
-                        self.send_error(answer)
-                        return None
-                    self.send_response(200)
-                    self.send_header("Content-Length", str(len(answer)))
-                    self.end_headers()
-                    return io.BytesIO(answer)
-            return super().send_head()
-
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), functools.partial(Handler, directory=str(out)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 def heap_config(out) -> dict:
     cfg = json.loads((out / "assets" / "labs" / "runtime.json").read_text())
     assert cfg.get("heap"), "the test build made no memory image"
@@ -122,47 +100,44 @@ def test_heap_and_normal_boot_give_byte_identical_answers(browser, site):
         assert a == b, f"answers differ for {request}"
 
 
-def serve_runtime_with(out, section: str, key: str, value: str):
-    """The built site on a free port whose runtime.json has `section`[`key`] = value; (server, its base URL)."""
+def runtime_with(out, section: str, key: str, value: str) -> dict[str, bytes]:
+    """An `answer_with` entry: runtime.json with `section`[`key`] = value."""
     cfg = heap_config(out)
-    changed = {**cfg, section: {**cfg[section], key: value}}
-    server = serve_with(out, {"assets/labs/runtime.json": json.dumps(changed).encode()})
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    return {"assets/labs/runtime.json": json.dumps({**cfg, section: {**cfg[section], key: value}}).encode()}
 
 
-def test_image_for_another_build_is_rejected(browser, site):
-    out, _ = site
-    server, base = serve_runtime_with(out, "hashes", "labs", "0" * 64)
+def test_image_for_another_build_is_rejected(browser, site, answer_with):
+    out, base = site
+    answer_with(runtime_with(out, "hashes", "labs", "0" * 64))
     page = browser.new_page()
     page.goto(base + "assets/labs/runtime.json")
     [(settled, _)] = page.evaluate(WORKERS_JS, [[{"type": "init", "base": base, "path": "heap"}], []])
     page.close()
-    server.shutdown()
     assert settled == {"type": "fallback", "reason": "the memory image was made for another labs build"}
 
 
 @pytest.mark.parametrize("fault", ["corrupt", "missing"])
-def test_corrupt_or_missing_image_still_brings_every_lab_live(browser, site, labs, fault):
+def test_corrupt_or_missing_image_still_brings_every_lab_live(browser, site, labs, answer_with, fault):
     out, base = site
     image = out / heap_config(out)["heap"]["image"]
     data = bytearray(image.read_bytes())
     data[len(data) // 2: len(data) // 2 + 4096] = bytes(4096)  # gzip's CRC no longer matches
-    server = serve_with(out, {image.name: bytes(data) if fault == "corrupt" else 404})
-    port_base = f"http://127.0.0.1:{server.server_address[1]}/"
+    answer_with({image.name: bytes(data) if fault == "corrupt" else 404})
     ctx = browser.new_context()
     ctx.add_init_script("window.__labsBootPath = 'heap'")  # the image is tried however busy the machine is
     page = ctx.new_page()
     watch = PageWatch(page)
     names = list(labs)
-    page.goto(labs[names[0]].replace(base, port_base))
+    page.goto(labs[names[0]])
     wait_live(page, names[0])
+    page.evaluate("() => { window.__sameWindow = true; }")
     for name in names[1:]:  # instant navigation keeps the worker that replaced the failed one
         page.evaluate(CLICK_NAV_JS, labs[name].removeprefix(base))
         wait_live(page, name)
-    boot = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback]")
+    boot = page.evaluate("() => [window.__labs.bootPath, window.__labs.fallback, window.__sameWindow]")
     ctx.close()
-    server.shutdown()
     assert boot[0] == "normal" and boot[1], boot
+    assert boot[2], "a lab page was loaded afresh instead of by instant navigation"
     noise = "Failed to load resource: the server responded with a status of 404"
     assert [e for e in watch.errors if not e.startswith(noise)] == []
 
@@ -230,15 +205,15 @@ def test_search_index_waits_for_the_lab_and_a_returning_reader_boots_from_the_ke
     watch.assert_clean()
 
 
-def test_a_failed_self_test_after_ready_hands_the_labs_to_a_normal_worker(browser, site, labs):
-    out, base = site
-    server, port_base = serve_runtime_with(out, "heap", "selftest", "0" * 64)
+def test_a_failed_self_test_after_ready_hands_the_labs_to_a_normal_worker(browser, site, labs, answer_with):
+    out, _ = site
+    answer_with(runtime_with(out, "heap", "selftest", "0" * 64))
     ctx = browser.new_context()
     ctx.add_init_script("window.__labsBootPath = 'heap'")
     page = ctx.new_page()
     watch = PageWatch(page)
     name = next(iter(labs))
-    page.goto(labs[name].replace(base, port_base))
+    page.goto(labs[name])
     wait_live(page, name)
     page.wait_for_function("() => window.__labs.bootPath === 'normal'", timeout=90_000)
     control = runtime.lab_module(name).CONTROLS[0]
@@ -247,7 +222,6 @@ def test_a_failed_self_test_after_ready_hands_the_labs_to_a_normal_worker(browse
         f"() => document.querySelector('[data-lab={name}] [data-control={control.name}]').type"), timeout_ms=60_000)
     fallback = page.evaluate("() => window.__labs.fallback")
     ctx.close()
-    server.shutdown()
     assert trouble is None, trouble
     assert fallback == "the restored runtime failed its self-test"
     watch.assert_clean()
