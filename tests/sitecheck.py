@@ -387,18 +387,80 @@ def set_palette(page, scheme: str) -> None:
 COLOUR_RULES = ("color-contrast", "link-in-text-block")
 
 
+# A syntax-highlighted listing holds thousands of token elements in a handful of styles, and axe's colour verdict on
+# a text element follows from its computed colour, font and what lies beneath it (the backgrounds, opacity and
+# filters of it and its ancestors). Mark one element of each distinct style, preferring two or more letters or
+# digits (axe skips symbols alone and leaves a single character "incomplete"), then one its listing does not clip
+# sideways (a clipped one is "incomplete" too); how many listings the page has.
+LISTING_STYLES_JS = """() => {
+  const chains = new Map(), boxes = new Map(), picked = new Map();
+  const under = (el) => {
+    if (!el) return '';
+    if (!chains.has(el)) {
+      const s = getComputedStyle(el);
+      chains.set(el, [s.backgroundColor, s.backgroundImage, s.opacity, s.filter, s.mixBlendMode, s.visibility].join(';')
+        + '>' + under(el.parentElement));
+    }
+    return chains.get(el);
+  };
+  const score = (el, text) => {
+    const pre = el.closest('pre');
+    if (!boxes.has(pre)) boxes.set(pre, pre.getBoundingClientRect());
+    const box = boxes.get(pre), r = el.getBoundingClientRect();
+    const words = (text.match(/[\\p{L}\\p{N}]/gu) || []).length;
+    return 4 * (words > 1) + 2 * (words > 0) + (r.left >= box.left && r.right <= box.right);
+  };
+  for (const el of document.querySelectorAll('.highlight pre *')) {
+    const text = [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.data).join('');
+    if (!text.trim()) continue;
+    const s = getComputedStyle(el);
+    const key = [s.color, s.fontSize, s.fontWeight, s.fontStyle, s.textShadow, s.webkitTextStrokeColor,
+                 s.webkitTextStrokeWidth, under(el)].join('|');
+    const seen = picked.get(key);
+    if (!seen || seen.score < 7) {
+      const now = score(el, text);
+      if (!seen || now > seen.score) picked.set(key, {el, score: now});
+    }
+  }
+  picked.forEach(({el}) => el.setAttribute('data-sitecheck-style', ''));
+  return document.querySelectorAll('.highlight pre').length;
+}"""
+# Colour rules on the page outside the listings, and on each listing's marked elements (with their contents).
+LISTING_CONTEXT = {"include": [["html"], ["[data-sitecheck-style]"]], "exclude": [[".highlight pre"]]}
+
+
+def _only(rules) -> dict:
+    """axe options that run only these rules."""
+    return {"runOnly": {"type": "rule", "values": list(rules)}}
+
+
 def axe(page, page_path: str, context: str, rules: tuple[str, ...] | None = None) -> list[Problem]:
-    """axe-core's violations on the current page (only `rules`, if given), one Problem per offending node (all impacts)."""
+    """axe-core's violations on the current page (only `rules`, if given), one Problem per offending node (all impacts).
+
+    In a code listing the colour rules judge one element per distinct style (LISTING_STYLES_JS); every other rule,
+    and the colour rules everywhere else, see the whole page."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(AXE_SCRIPT)
-    options = {"resultTypes": ["violations"], **({"runOnly": {"type": "rule", "values": list(rules)}} if rules else {})}
-    result = page.evaluate("options => axe.run(document, options)", options)
+    listings = page.evaluate(LISTING_STYLES_JS)
+    colour = [r for r in COLOUR_RULES if rules is None or r in rules]
+    runs = [(None, _only(rules) if rules else {})]
+    if listings and colour:
+        runs = [(LISTING_CONTEXT, _only(colour))]
+        if rules is None:
+            runs.append((None, {"rules": {r: {"enabled": False} for r in COLOUR_RULES}}))
+        elif rest := [r for r in rules if r not in COLOUR_RULES]:
+            runs.append((None, _only(rest)))
     out = []
-    for v in result["violations"]:
-        for node in v["nodes"]:
-            summary = " ".join(node.get("failureSummary", "").split())
-            out.append(Problem("axe", page_path, v["id"], target=f"{' '.join(map(str, node['target']))} {node['html'][:200]}",
-                               detail=summary[:400], context=context, impact=v["impact"] or ""))
+    for where, options in runs:
+        result = page.evaluate("([where, options]) => axe.run(where || document, options)",
+                               [where, {"resultTypes": ["violations"], **options}])
+        for v in result["violations"]:
+            for node in v["nodes"]:
+                summary = " ".join(node.get("failureSummary", "").split())
+                target = re.sub(r'\[?data-sitecheck-style(="")?\]? ?', "", f"{' '.join(map(str, node['target']))} {node['html'][:200]}")
+                out.append(Problem("axe", page_path, v["id"], target=target, detail=summary[:400], context=context,
+                                   impact=v["impact"] or ""))
+    page.evaluate("() => document.querySelectorAll('[data-sitecheck-style]').forEach((el) => el.removeAttribute('data-sitecheck-style'))")
     return out
 
 

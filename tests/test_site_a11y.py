@@ -1,5 +1,6 @@
 """Accessibility and phones, on every page of the built site: axe-core in the light and the dark palette
-(no violation of any impact, not only serious and critical ones), every lab control reached with Tab and
+(no violation of any impact, not only serious and critical ones; in code listings the colour rules judge one
+element per distinct style, sitecheck.LISTING_STYLES_JS), every lab control reached with Tab and
 changed with the keyboard, and at 375×740 no page scrolls sideways while lab controls stay on screen and
 usable.
 
@@ -52,6 +53,50 @@ def test_axe_finds_no_serious_violations(tab, site, pages, palette):
         problems += sitecheck.axe(tab, rel(url, base), palette, rules)
     sitecheck.record(f"axe-{palette}", {"pages": len(pages), "by_impact": Counter(p.impact for p in problems)})
     assert_gate(problems, "axe", contexts=(palette,))
+
+
+# Ways to give part of a code listing too little contrast: one token class, the first listing's last word
+# alone, a background beneath every token of the last listing. Each returns what it spoiled and sets the undo.
+SPOILS = {
+    "token class": """() => {
+      const style = Object.assign(document.createElement('style'), {textContent: '.highlight .kn { color: #d8d8d8 !important; }'});
+      document.head.append(style);
+      window.__unspoil = () => style.remove();
+      return 'class="kn"';
+    }""",
+    "one word": """() => {
+      const spans = document.querySelector('.highlight pre code').querySelectorAll('span');
+      const token = [...spans].filter((el) => /\\w\\w/.test(el.textContent)).at(-1);
+      token.style.color = '#d9d9d9';
+      window.__unspoil = () => { token.style.color = ''; };
+      return 'style="color: rgb(217, 217, 217);"';
+    }""",
+    "a background": """() => {
+      const code = [...document.querySelectorAll('.highlight pre code')].at(-1);
+      code.style.setProperty('transition', 'none', 'important');  // Material fades code backgrounds in
+      code.style.setProperty('background-color', '#8a8a8a', 'important');
+      window.__unspoil = () => code.removeAttribute('style');
+      return '';
+    }""",
+}
+
+
+def test_axe_judges_every_style_of_a_code_listing(tab, site, pages):
+    """In a listing the colour rules judge one element per style (sitecheck.LISTING_STYLES_JS), yet a token class,
+    a single token and a background beneath a whole listing, each given too little contrast, are found."""
+    out, base = site
+    url = min((u for u in pages if "/code/" in u), key=lambda u: sitecheck.url_to_file(out, base, u).stat().st_size)
+    visit(tab, url)
+    sitecheck.set_palette(tab, "light")
+    assert tab.evaluate("() => document.querySelectorAll('.highlight pre code').length") >= 2
+    assert sitecheck.axe(tab, rel(url, base), "light", sitecheck.COLOUR_RULES) == []
+    for spoil, js in SPOILS.items():
+        mark = tab.evaluate(js)
+        try:
+            found = [p.target for p in sitecheck.axe(tab, rel(url, base), "light", sitecheck.COLOUR_RULES)]
+        finally:
+            tab.evaluate("() => window.__unspoil()")
+        assert any(mark in t for t in found), f"{spoil}: {found}"
 
 
 def test_lab_controls_work_by_keyboard_alone(tab, site, labs):
