@@ -165,10 +165,22 @@ def test_image_boot_under_the_strict_csp(browser, site, labs):
 LIVE_AT_JS = """new MutationObserver((_, o) => {
   if (document.querySelector("[data-lab][data-state=live]")) { window.__liveAt = performance.now(); o.disconnect(); }
 }).observe(document, { attributes: true, subtree: true, attributeFilter: ["data-state"] });"""
+# A reader working a lab: the control set to each value in turn, 400 ms apart; when the last change was made.
+WORK_THE_LAB_JS = """async ([lab, name, values]) => {
+  const el = document.querySelector(`[data-lab="${lab}"] [data-control="${name}"]`);
+  let at = 0;
+  for (const value of values) {
+    el.value = value;
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+    at = performance.now();
+    await new Promise((done) => setTimeout(done, 400));
+  }
+  return at;
+}"""
 KEPT_JS = """async () => (await (await caches.open("labs-memory-image")).keys()).map((r) => r.url)"""
 
 
-def test_search_index_waits_for_the_lab_and_a_returning_reader_boots_from_the_kept_image(browser, site, labs):
+def test_search_index_waits_while_the_reader_works_the_lab_and_a_returning_reader_boots_from_the_kept_image(browser, site, labs):
     out, base = site
     image = base + heap_config(out)["heap"]["image"]
     ctx = browser.new_context()
@@ -181,8 +193,11 @@ def test_search_index_waits_for_the_lab_and_a_returning_reader_boots_from_the_ke
     name = next(iter(labs))
     page.goto(labs[name])
     wait_live(page, name)
-    index = page.wait_for_function(f"() => performance.getEntriesByName({json.dumps(base + 'search/search_index.json')})[0]"
-                                   "?.startTime").json_value()
+    control = next(c for c in runtime.lab_module(name).CONTROLS if c.name == runtime.lab_module(name).KEY[0])
+    last_change = page.evaluate(WORK_THE_LAB_JS, [name, control.name, [str(other_value(control)), str(control.default)] * 3])
+    index_url = json.dumps(base + "search/search_index.json")
+    early = page.evaluate(f"() => performance.getEntriesByName({index_url})[0]?.startTime ?? null")
+    index = page.wait_for_function(f"() => performance.getEntriesByName({index_url})[0]?.startTime").json_value()
     live_at = page.evaluate("window.__liveAt")
     page.fill("[data-md-component=search-query]", "LoRA")
     page.wait_for_selector(".md-search-result__item")  # the index, released, still serves the search box
@@ -198,6 +213,8 @@ def test_search_index_waits_for_the_lab_and_a_returning_reader_boots_from_the_ke
     kept = page.evaluate(KEPT_JS)
     ctx.close()
     assert index >= live_at, "the search index was requested before the lab was live"
+    assert early is None, "the search index was requested while the reader was working the lab"
+    assert index >= last_change + 1900, f"the search index came {index - last_change:.0f} ms after the reader's last change"
     assert fetched == [image], "the returning visit fetched the image again"
     assert returning == ["heap", None]
     assert bad == ["normal", "not a lab memory image"]
@@ -289,4 +306,43 @@ def test_the_worker_warms_the_pages_lab_up_first_then_every_other_and_the_number
     assert shown and set(shown) <= set(want)
     for key, got in shown.items():
         assert got == pytest.approx(want[key], rel=1e-6, abs=1 / 500), key  # no-BLAS rounding: one borderline image
+    watch.assert_clean()
+
+
+# The reader changes a control of `lab` every 100 ms; after 600 ms a "warm" message for the first lab not yet
+# warmed arrives (as a new page's mount sends it). [that lab, ms until the worker says it is warmed or null after 10 s].
+KEEP_WORKING_JS = """async ([lab, name, values, all]) => {
+  const el = document.querySelector(`[data-lab="${lab}"] [data-control="${name}"]`);
+  const t0 = performance.now();
+  let next = null, asked = 0;
+  for (let i = 0; performance.now() - t0 < 10600; i++) {
+    if (!next && performance.now() - t0 >= 600) {
+      next = all.find((other) => !window.__labs.warmed.includes(other));
+      asked = performance.now();
+      window.__labs.worker.postMessage({ type: "warm", labs: [next] });
+    }
+    if (next && window.__labs.warmed.includes(next)) return [next, performance.now() - asked];
+    el.value = values[i % values.length];
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return [next, null];
+}"""
+
+
+def test_a_new_pages_lab_is_warmed_at_once_while_the_reader_keeps_working(browser, site, labs):
+    """The worker warms the other labs only while the reader is idle, but a lab that a new page shows is warmed at
+    once, even when another lab's idle warm-up is waiting for a pause the reader never makes."""
+    name = next(iter(labs))
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    watch = PageWatch(page)
+    page.goto(labs[name])
+    wait_live(page, name)
+    page.wait_for_function(f"() => window.__labs.warmed.includes({json.dumps(name)})", timeout=30_000)
+    control = next(c for c in runtime.lab_module(name).CONTROLS if c.name == runtime.lab_module(name).KEY[0])
+    later, took = page.evaluate(KEEP_WORKING_JS, [name, control.name, [str(other_value(control)), str(control.default)],
+                                                  [lab for lab in LABS if lab != name]])
+    ctx.close()
+    assert took is not None, f"{later} was not warmed in 10 s while the reader kept working {name}"
     watch.assert_clean()

@@ -3,10 +3,11 @@
  * and before Material's scripts run. shim.js adopts the worker and replays what it said meanwhile.
  * `window.__labsBootPath` ("heap" | "normal"), when a test or the benchmark sets it, forces the boot path.
  *
- * The site's search index (Material requests it at start-up) waits until shortly after the lab is
- * live or has failed (`early.releaseSearch()`, called by shim.js), or until the reader focuses the
- * search box: on a slow link it would share the bandwidth with the runtime, and its parsing and
- * indexing would share the CPU with start-up and the reader's first interactions.
+ * The site's search index (Material requests it at start-up) waits until the lab is live or has failed
+ * and the labs have then had no call or new page for a moment (`early.releaseSearch()`, called by
+ * shim.js), or until the reader focuses the search box: on a slow link it would share the bandwidth
+ * with the runtime, and its parsing and indexing would share the CPU with start-up and the reader's
+ * first interactions.
  */
 (() => {
   const base = new URL("../../", document.currentScript.src).href; // this file is <base>/assets/labs/early.js

@@ -8,8 +8,9 @@
   const STALL_MS = 20000; // no download progress or start-up stage (worker.mjs) for this long = failure
   const CALL_TIMEOUT_MS = 10000; // a live worker answers in milliseconds; silence means it died
   const LIVE_DEBOUNCE_MS = 900; // aria-live announcements wait until the reader stops dragging
-  const SEARCH_AFTER_LIVE_MS = 2000; // the site search index loads this long after the runtime is ready
-  const rt = { worker: null, ready: null, generation: 0, ids: 0, pending: new Map(), labs: new Set(), progress: null, warmed: [] };
+  const SEARCH_QUIET_MS = 2000; // the site search index loads once the labs have had no call or new page this long
+  const rt = { worker: null, ready: null, generation: 0, ids: 0, pending: new Map(), labs: new Set(), progress: null, warmed: [],
+    busyAt: 0 };
   window.__labs = rt; // inspection hook for tests and the benchmark
 
   // This file is <site>/assets/labs/shim.js. Material's #__config keeps the base of the first page
@@ -98,9 +99,14 @@
       // Replay after `rt.ready` is assigned: a buffered "fatal" must leave rt.ready null, or Retry reuses the rejection.
       if (early) queueMicrotask(() => early.inbox.splice(0).forEach((data) => worker === early.worker && receive(data)));
     });
-    if (early) { // the search index waits until the reader has had the live lab to themselves for a moment
-      const release = () => setTimeout(early.releaseSearch, SEARCH_AFTER_LIVE_MS);
-      rt.ready.then(release, release);
+    if (early) { // the search index (its parsing and indexing) waits for a quiet moment: not while the reader works a lab
+      const release = () => {
+        const wait = rt.busyAt + SEARCH_QUIET_MS - performance.now();
+        if (wait <= 0) early.releaseSearch();
+        else setTimeout(release, wait);
+      };
+      const start = () => { rt.busyAt = Math.max(rt.busyAt, performance.now()); release(); };
+      rt.ready.then(start, start);
     }
     return rt.ready;
   }
@@ -120,6 +126,7 @@
    * fresh worker (rt.generation tells it a new one started) and repeats the request.
    */
   async function call(request) {
+    rt.busyAt = performance.now();
     const worker = await ensureRuntime();
     const reply = await new Promise((done) => {
       const id = ++rt.ids;
@@ -142,6 +149,7 @@
   /** Mount every lab root on the current page. */
   function mountAll() {
     rt.path = location.pathname;
+    rt.busyAt = performance.now();
     for (const lab of rt.labs) if (!document.body.contains(lab.root)) rt.labs.delete(lab);
     const fresh = [...document.querySelectorAll("[data-lab]")].filter((root) => !root.__lab && window.LabController);
     fresh.forEach((root) => rt.labs.add((root.__lab = new window.LabController(root, rt))));

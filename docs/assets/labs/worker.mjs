@@ -64,7 +64,7 @@ const WARM_IDLE_MS = 300;
 
 let handle = null;
 let bootPath = null; // the path being booted, until "ready"
-const warming = { runtime: null, labs: [], first: [], started: new Set(), running: false, lastActive: 0 };
+const warming = { runtime: null, labs: [], first: [], warmed: new Set(), running: false, lastActive: 0, wake: null };
 
 /** Downloads started up front, handed to Pyodide's own `fetch` calls, counted for the progress bar. */
 class Net {
@@ -490,25 +490,23 @@ async function warmUp() {
   if (!warming.runtime || warming.running) return;
   warming.running = true;
   try {
-    for (;;) {
-      const lab = [...warming.first, ...warming.labs].find((name) => warming.labs.includes(name) && !warming.started.has(name));
-      if (!lab) return;
-      warming.started.add(lab);
-      const page = warming.first.includes(lab);
+    for (let lab = nextToWarm(); lab; lab = nextToWarm()) {
       const pieces = warming.runtime.warm(lab);
       let done = false;
       try {
         while (!done) {
-          await (page ? nextTask() : idle());
+          await (warming.first.includes(lab) ? nextTask() : idle());
           if (!handle) return; // the self-test failed: this worker is being replaced
-          if (page && !warming.first.includes(lab)) break; // the reader has left its page: warm the new one first
+          if (nextToWarm() !== lab) break; // a new page's lab goes first; this one starts again later, from its first piece
           done = pieces.next().done;
         }
       } finally {
         pieces.destroy();
       }
-      if (done) postMessage({ type: "warmed", lab });
-      else warming.started.delete(lab); // started again later, from its first piece
+      if (done) {
+        warming.warmed.add(lab);
+        postMessage({ type: "warmed", lab });
+      }
     }
   } catch {
     // only a speed-up: the lab's own calls run the same code and report any error
@@ -517,20 +515,33 @@ async function warmUp() {
   }
 }
 
+/** The lab to warm up now: the page's first, then the others in the site's order; none when all are done. */
+function nextToWarm() {
+  return [...warming.first, ...warming.labs].find((name) => warming.labs.includes(name) && !warming.warmed.has(name));
+}
+
 /** Resolves in a task of its own, after any message already queued. */
 function nextTask() {
   return new Promise((resolve) => { setTimeout(resolve, 0); });
 }
 
-/** Resolves once the reader has been idle for WARM_IDLE_MS (and after any message already queued). */
+/** Resolves once the reader has been idle for WARM_IDLE_MS (after any message already queued), or at once
+ * when a new page's labs arrive (`warming.wake`). */
 function idle() {
   return new Promise((resolve) => {
+    let timer = null;
+    const wake = () => {
+      clearTimeout(timer);
+      warming.wake = null;
+      resolve();
+    };
     const wait = () => {
       const left = warming.lastActive + WARM_IDLE_MS - performance.now();
-      if (left <= 0) resolve();
-      else setTimeout(wait, left);
+      if (left <= 0) wake();
+      else timer = setTimeout(wait, left);
     };
-    setTimeout(wait, 0);
+    warming.wake = wake;
+    timer = setTimeout(wait, 0);
   });
 }
 
@@ -612,6 +623,7 @@ self.onmessage = async (event) => {
   } else if (msg.type === "warm" && Array.isArray(msg.labs)) {
     warming.first = msg.labs.filter((name) => typeof name === "string");
     warming.lastActive = performance.now();
+    if (warming.wake) warming.wake(); // an idle lab's wait ends: the new page's lab goes first
     warmUp();
   }
 };
