@@ -9,8 +9,8 @@ elif ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
   echo "error: Python's venv module is missing (Debian/Ubuntu: apt-get install python3-venv)" >&2
   missing=1
 fi
-if ! command -v npm >/dev/null 2>&1; then
-  echo "error: Node.js with npm is required to fetch Pyodide and KaTeX (Debian/Ubuntu: apt-get install nodejs npm)" >&2
+if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+  echo "error: Node.js with npm is required to fetch Pyodide and KaTeX and to render the formulas (Debian/Ubuntu: apt-get install nodejs npm)" >&2
   missing=1
 fi
 exit $missing

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import codepages  # noqa: E402
+import katex_prerender  # noqa: E402
 from fetch_assets import artifact_dir, load_manifest  # noqa: E402
 from freshimport import fresh  # noqa: E402
 from labwheel import build_wheel  # noqa: E402
@@ -176,11 +177,13 @@ def _copy_runtime(site: Path) -> dict:
     wheel_name = manifest["numpy-pyodide"]["file"]
     shutil.copyfile(numpy / wheel_name, dest / wheel_name)
     sizes[wheel_name] = (dest / wheel_name).stat().st_size
-    shutil.copytree(katex / "dist", site / "assets" / "katex", dirs_exist_ok=True)
+    # the stylesheet and fonts: formulas are rendered by the build (katex_prerender), no KaTeX script loads
+    shutil.copytree(katex / "dist", site / "assets" / "katex", dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.js", "contrib"))
     sri = "sha256-" + base64.b64encode(bytes.fromhex(manifest["numpy-pyodide"]["sha256"])).decode()
     sizes = {f"pyodide/{version}/{k}": v for k, v in sizes.items()}
     hashes = {"pyodide": _sha256(*(dest / name for name in RUNTIME_FILES)), "libs": _sha256(dest / wheel_name)}
-    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes, "hashes": hashes}
+    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes, "hashes": hashes,
+            "katex_js": katex / "dist" / "katex.min.js"}
 
 
 def _sha256(*paths: Path) -> str:
@@ -192,13 +195,14 @@ def _sha256(*paths: Path) -> str:
 
 
 def on_post_build(config):
-    """Copy the runtime, build the labs_py wheel, write the runtime config, fill the statistics.
+    """Copy the runtime, build the labs_py wheel, write the runtime config, fill the statistics, render the formulas.
 
     `hashes` names the Pyodide build, the library set and the labs wheel this site loads; a memory image
     (scripts/heap_snapshot.py, run after the build) is used by the worker only if it carries the same.
     """
     site = Path(config.site_dir)
     runtime = _copy_runtime(site)
+    katex_js = runtime.pop("katex_js")
     wheels = site / "assets" / "labs" / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
     wheel = build_wheel(ROOT / "labs_py", wheels)
@@ -208,3 +212,5 @@ def on_post_build(config):
     runtime["labs"] = list(_labs("lab").LABS)
     (site / "assets" / "labs" / "runtime.json").write_text(json.dumps(runtime, indent=1))
     _fill_stats(site)
+    pages = [p for p in sorted(site.rglob("*.html")) if p.relative_to(site).parts[0] not in ("assets", "pyodide", "search")]
+    katex_prerender.prerender(pages, katex_js)
