@@ -6,7 +6,9 @@ instant navigation it added ≈ 10 ms to the task a lab's first answer waits beh
 same pinned KaTeX under Node (a prerequisite already: npm fetches the runtime), with the options the
 browser used (`displayMode` from the delimiters, KaTeX's default HTML + MathML output), and a formula
 KaTeX cannot parse fails the build instead of showing red text. Input is pymdownx.arithmatex's generic
-output: `<span class="arithmatex">\\(…\\)</span>` and `<div class="arithmatex">\\[…\\]</div>`.
+output: `<span class="arithmatex">\\(…\\)</span>` and `<div class="arithmatex">\\[…\\]</div>`; the output
+keeps the `<span>` that KaTeX's auto-render put around each formula, so the theme's rules (Material's
+`div.arithmatex > *`) apply to the same element as before.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def render(items: list[tuple[str, bool]], katex_js: Path) -> list[tuple[str | No
     node = shutil.which("node")
     if node is None:
         raise FileNotFoundError("Node.js is required to render the site's formulas (Debian/Ubuntu: apt-get install nodejs)")
-    proc = subprocess.run([node, "-e", RENDER_JS, str(katex_js)], input=json.dumps(items), capture_output=True,
+    proc = subprocess.run([node, "-e", RENDER_JS, str(Path(katex_js).resolve())], input=json.dumps(items), capture_output=True,
                           text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"KaTeX under Node failed: {proc.stderr.strip()[-500:]}")
@@ -73,5 +75,6 @@ def prerender(pages: list[Path], katex_js: Path) -> int:
             raise FormulaError(f"{path}: KaTeX cannot render {tex!r}: {error}")
     out = iter(out_html for out_html, _ in rendered)
     for path in dict.fromkeys(path for path, _ in found):
-        path.write_text(FORMULA.sub(lambda m: f'<{m.group(1)} class="arithmatex">{next(out)}</{m.group(1)}>', path.read_text()))
+        path.write_text(FORMULA.sub(lambda m: f'<{m.group(1)} class="arithmatex"><span>{next(out)}</span></{m.group(1)}>',
+                                    path.read_text()))
     return len(found)

@@ -1,7 +1,8 @@
 """Reading statistics of rendered pages: the words a reader reads, at a stated pace.
 
 Why: the stage page's "minutes to read" must be computed from the pages, never typed in.
-Counted: visible prose of the page content; not counted: code blocks, SVG drawings, scripts,
+Counted: visible prose of the page content, and each formula once, as the TeX it is written in (the
+hook counts before the build renders the math); not counted: code blocks, SVG drawings, scripts,
 styles and lab widgets (they are read differently, or not at all).
 """
 

@@ -35,7 +35,7 @@ def test_each_formula_gets_katex_html_for_its_own_tex(tmp_path, katex_js):
     out = page.read_text()
     annotations = re.findall(r'<annotation encoding="application/x-tex">(.*?)</annotation>', out, re.S)
     assert annotations == ["r \\ll \\min(d, k)", "a &lt; b", "\\frac{\\alpha}{r} B A"]
-    elements = re.findall(r'<(span|div) class="arithmatex">(<span class="katex(?:-display)?">)', out)
+    elements = re.findall(r'<(span|div) class="arithmatex"><span>(<span class="katex(?:-display)?">)', out)
     assert elements == [("span", '<span class="katex">'), ("span", '<span class="katex">'), ("div", '<span class="katex-display">')]
     assert out.startswith("<p>Rank ") and out.endswith("</div>\n<p>tail &amp; end</p>") and "\\(" not in out
     assert plain.read_text() == "<p>no math</p>"

@@ -11,8 +11,10 @@ ARTICLE_DIRS = ("articles", "field-reports")
 
 def words_on(page_html: str) -> int:
     article = BeautifulSoup(page_html, "html.parser").select_one("article.md-content__inner")
-    for tag in article.select("pre, svg, script, style, [data-lab]"):
+    for tag in article.select("pre, svg, script, style, [data-lab], .katex-html"):
         tag.decompose()
+    for mathml in article.select(".katex-mathml"):  # a formula counts once, as the TeX it is written in
+        mathml.replace_with(mathml.select_one('annotation[encoding="application/x-tex"]').get_text())
     return len(WORD.findall(article.get_text(" ")))
 
 
