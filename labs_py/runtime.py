@@ -8,7 +8,7 @@ Requests (JSON) and replies:
       → {slots: {chart, headline, numbers, body}, summary, params, query, notices, disabled, store, stop}
   {lab, instance, action: "forget"}            → {forgotten}
   {lab, check: step id, prediction: text}      → {step, right, text} | {step, error}
-`warm(lab)` is stepped by the worker while the reader is idle.
+`warm(lab)` is stepped by the worker after start-up: the page's labs at once, the others while the reader is idle.
 """
 
 from __future__ import annotations

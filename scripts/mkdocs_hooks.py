@@ -159,12 +159,15 @@ def _fill_stats(site: Path) -> None:
     index.write_text(html)
 
 
+def _artifact(name: str) -> Path:
+    """Where a verified asset from scripts/assets.json lives in the cache."""
+    manifest = load_manifest()
+    return artifact_dir(ROOT / manifest["cache_dir"], next(a for a in manifest["artifacts"] if a["name"] == name))
+
+
 def _copy_runtime(site: Path) -> dict:
     manifest = {a["name"]: a for a in load_manifest()["artifacts"]}
-    cache = ROOT / load_manifest()["cache_dir"]
-    pyo = artifact_dir(cache, manifest["pyodide"])
-    numpy = artifact_dir(cache, manifest["numpy-pyodide"])
-    katex = artifact_dir(cache, manifest["katex"])
+    pyo, numpy = _artifact("pyodide"), _artifact("numpy-pyodide")
     if not (pyo / "pyodide.mjs").exists():
         raise FileNotFoundError("runtime assets missing: run `python scripts/fetch_assets.py` (or `make assets`)")
     version = manifest["pyodide"]["version"]
@@ -178,12 +181,12 @@ def _copy_runtime(site: Path) -> dict:
     shutil.copyfile(numpy / wheel_name, dest / wheel_name)
     sizes[wheel_name] = (dest / wheel_name).stat().st_size
     # the stylesheet and fonts: formulas are rendered by the build (katex_prerender), no KaTeX script loads
-    shutil.copytree(katex / "dist", site / "assets" / "katex", dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.js", "contrib"))
+    shutil.copytree(_artifact("katex") / "dist", site / "assets" / "katex", dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("*.js", "contrib"))
     sri = "sha256-" + base64.b64encode(bytes.fromhex(manifest["numpy-pyodide"]["sha256"])).decode()
     sizes = {f"pyodide/{version}/{k}": v for k, v in sizes.items()}
     hashes = {"pyodide": _sha256(*(dest / name for name in RUNTIME_FILES)), "libs": _sha256(dest / wheel_name)}
-    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes, "hashes": hashes,
-            "katex_js": katex / "dist" / "katex.min.js"}
+    return {"pyodide": f"pyodide/{version}/", "numpy": wheel_name, "numpy_integrity": sri, "sizes": sizes, "hashes": hashes}
 
 
 def _sha256(*paths: Path) -> str:
@@ -202,7 +205,6 @@ def on_post_build(config):
     """
     site = Path(config.site_dir)
     runtime = _copy_runtime(site)
-    katex_js = runtime.pop("katex_js")
     wheels = site / "assets" / "labs" / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
     wheel = build_wheel(ROOT / "labs_py", wheels)
@@ -213,4 +215,4 @@ def on_post_build(config):
     (site / "assets" / "labs" / "runtime.json").write_text(json.dumps(runtime, indent=1))
     _fill_stats(site)
     pages = [p for p in sorted(site.rglob("*.html")) if p.relative_to(site).parts[0] not in ("assets", "pyodide", "search")]
-    katex_prerender.prerender(pages, katex_js)
+    katex_prerender.prerender(pages, _artifact("katex") / "dist" / "katex.min.js")

@@ -4,8 +4,8 @@ as it was, and a formula KaTeX cannot parse fails the build naming the page."""
 import re
 
 import katex_prerender
+import mkdocs_hooks
 import pytest
-from fetch_assets import ROOT, artifact_dir, load_manifest
 
 PAGE = ('<p>Rank <span class="arithmatex">\\(r \\ll \\min(d, k)\\)</span> and '
         '<span class="arithmatex">\\(a &lt; b\\)</span>.</p>\n'
@@ -14,9 +14,7 @@ PAGE = ('<p>Rank <span class="arithmatex">\\(r \\ll \\min(d, k)\\)</span> and '
 
 @pytest.fixture(scope="module")
 def katex_js():
-    manifest = load_manifest()
-    art = next(a for a in manifest["artifacts"] if a["name"] == "katex")
-    path = artifact_dir(ROOT / manifest["cache_dir"], art) / "dist" / "katex.min.js"
+    path = mkdocs_hooks._artifact("katex") / "dist" / "katex.min.js"
     assert path.is_file(), "run `make assets` first"
     return path
 
